@@ -112,7 +112,7 @@ export const TABLES = {
   touchpoints: {
     partitionKey: 'touchpointId',
     /** Sparse: only PENDING touchpoints carry dueShard/dueKey, so the index holds exactly what may become due. */
-    dueIndex: { name: 'byDue', partitionKey: 'dueShard', sortKey: 'dueKey', include: ['kind', 'generation', 'dueAt'] },
+    dueIndex: { name: 'byDue', partitionKey: 'dueShard', sortKey: 'dueKey', include: ['kind', 'generation', 'dueAt', 'status'] },
     customerIndex: { name: 'byCustomer', partitionKey: 'customerId', sortKey: 'dueAt' },
     ttlAttribute: 'expiresAt',
   },

@@ -1,0 +1,189 @@
+import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DateTime } from 'luxon';
+import type { Touchpoint, TouchpointStatus } from '../core/model.ts';
+import type { DueTouchpoint, TouchpointRepository, TouchpointTransition } from '../core/ports.ts';
+import { TABLES } from '../core/topology.ts';
+import { shardOf } from '../core/touchpoint-id.ts';
+import { createDocumentClient, isConditionFailure } from './dynamodb-client.ts';
+
+const { dueIndex, customerIndex } = TABLES.touchpoints;
+/** Ended touchpoints stay this long (frequency caps and forecasts read them), then DynamoDB TTL removes them. */
+const RETENTION_DAYS = 400;
+
+const dueKeyOf = (at: string, touchpointId: string) => `${at}#${touchpointId}`;
+const expiresAt = (at: string) => Math.floor(DateTime.fromISO(at).plus({ days: RETENTION_DAYS }).toSeconds());
+
+/** Fields that live only in the table (index keys, TTL), not in the domain type. */
+const STORAGE_FIELDS = ['dueShard', 'dueKey', 'expiresAt', 'dispatchedAt'] as const;
+
+export class DynamoDbTouchpointRepository implements TouchpointRepository {
+  constructor(
+    private readonly tableName: string,
+    private readonly shards: number,
+    private readonly db: DynamoDBDocumentClient = createDocumentClient(),
+  ) {}
+
+  async get(touchpointId: string): Promise<Touchpoint | undefined> {
+    const { Item } = await this.db.send(new GetCommand({ TableName: this.tableName, Key: { touchpointId }, ConsistentRead: true }));
+    return Item ? toTouchpoint(Item) : undefined;
+  }
+
+  async create(touchpoint: Touchpoint): Promise<boolean> {
+    try {
+      await this.db.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: {
+            ...touchpoint,
+            dueShard: String(shardOf(touchpoint.touchpointId, this.shards)),
+            dueKey: dueKeyOf(touchpoint.dueAt, touchpoint.touchpointId),
+          },
+          ConditionExpression: 'attribute_not_exists(touchpointId)',
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
+  }
+
+  async listDue(shard: number, now: string, limit: number): Promise<DueTouchpoint[]> {
+    const { Items = [] } = await this.db.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        IndexName: dueIndex.name,
+        KeyConditionExpression: '#shard = :shard AND #key <= :upTo',
+        ExpressionAttributeNames: { '#shard': dueIndex.partitionKey, '#key': dueIndex.sortKey },
+        // '~' sorts after every id character, so every item due at or before `now` is included.
+        ExpressionAttributeValues: { ':shard': String(shard), ':upTo': `${now}#~` },
+        Limit: limit,
+      }),
+    );
+    return Items.map((item) => ({
+      touchpointId: item.touchpointId as string,
+      kind: item.kind as DueTouchpoint['kind'],
+      generation: item.generation as number,
+      dueAt: item.dueAt as string,
+      status: item.status as TouchpointStatus,
+    }));
+  }
+
+  async listByCustomer(customerId: string): Promise<Touchpoint[]> {
+    const touchpoints: Touchpoint[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const page = await this.db.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          IndexName: customerIndex.name,
+          KeyConditionExpression: 'customerId = :c',
+          ExpressionAttributeValues: { ':c': customerId },
+          ExclusiveStartKey: start,
+        }),
+      );
+      touchpoints.push(...(page.Items ?? []).map(toTouchpoint));
+      start = page.LastEvaluatedKey;
+    } while (start);
+    return touchpoints;
+  }
+
+  claimForDispatch(t: TouchpointTransition & { from: TouchpointStatus; leaseUntil: string }): Promise<boolean> {
+    return this.transition(t, {
+      update: 'SET #status = :dispatched, dueKey = :lease, dispatchedAt = :at, updatedAt = :at',
+      condition: '#status = :from AND generation = :g',
+      values: { ':dispatched': 'DISPATCHED', ':from': t.from, ':lease': dueKeyOf(t.leaseUntil, t.touchpointId) },
+    });
+  }
+
+  reschedule(t: TouchpointTransition & { dueAt: string; reason: string }): Promise<boolean> {
+    return this.transition(t, {
+      update:
+        'SET #status = :pending, dueAt = :due, dueKey = :dueKey, generation = generation + :one, reason = :reason, updatedAt = :at',
+      condition: '#status = :dispatched AND generation = :g',
+      values: {
+        ':pending': 'PENDING',
+        ':dispatched': 'DISPATCHED',
+        ':due': t.dueAt,
+        ':dueKey': dueKeyOf(t.dueAt, t.touchpointId),
+        ':one': 1,
+        ':reason': t.reason,
+      },
+    });
+  }
+
+  complete(
+    t: TouchpointTransition & { status: 'SENT' | 'SKIPPED' | 'FAILED'; messageId?: string; reason?: string },
+  ): Promise<boolean> {
+    const sets = ['#status = :status', 'updatedAt = :at', 'expiresAt = :expires'];
+    const values: Record<string, unknown> = { ':status': t.status, ':dispatched': 'DISPATCHED', ':expires': expiresAt(t.at) };
+    if (t.status === 'SENT') {
+      sets.push('sentAt = :at', 'messageId = :messageId');
+      values[':messageId'] = t.messageId;
+    }
+    if (t.reason !== undefined) {
+      sets.push('reason = :reason');
+      values[':reason'] = t.reason;
+    }
+    return this.transition(t, {
+      update: `SET ${sets.join(', ')} REMOVE dueShard, dueKey`,
+      condition: '#status = :dispatched AND generation = :g',
+      values,
+    });
+  }
+
+  async cancel(touchpointId: string, reason: string, at: string): Promise<boolean> {
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { touchpointId },
+          UpdateExpression: 'SET #status = :cancelled, reason = :reason, updatedAt = :at, expiresAt = :expires REMOVE dueShard, dueKey',
+          ConditionExpression: '#status IN (:pending, :dispatched)',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: {
+            ':cancelled': 'CANCELLED',
+            ':pending': 'PENDING',
+            ':dispatched': 'DISPATCHED',
+            ':reason': reason,
+            ':at': at,
+            ':expires': expiresAt(at),
+          },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
+  }
+
+  /** A conditional update on status and generation; false when the touchpoint had moved on. */
+  private async transition(
+    t: TouchpointTransition,
+    spec: { update: string; condition: string; values: Record<string, unknown> },
+  ): Promise<boolean> {
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { touchpointId: t.touchpointId },
+          UpdateExpression: spec.update,
+          ConditionExpression: spec.condition,
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: { ...spec.values, ':g': t.generation, ':at': t.at },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
+  }
+}
+
+function toTouchpoint(item: Record<string, unknown>): Touchpoint {
+  const copy = { ...item };
+  for (const field of STORAGE_FIELDS) delete copy[field];
+  return copy as unknown as Touchpoint;
+}

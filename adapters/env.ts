@@ -1,0 +1,13 @@
+/** Handler configuration from environment variables, parsed when a handler module loads so a bad deploy fails fast. */
+import { z } from 'zod';
+
+export function parseEnv<T extends z.ZodRawShape>(shape: T, source: NodeJS.ProcessEnv = process.env): z.infer<z.ZodObject<T>> {
+  const result = z.object(shape).safeParse(source);
+  if (!result.success) {
+    const problems = result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+    throw new Error(`invalid function configuration (environment): ${problems}`);
+  }
+  return result.data;
+}
+
+export const envString = z.string().min(1, 'must be set');

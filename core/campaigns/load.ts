@@ -1,0 +1,64 @@
+/**
+ * Reads campaign rule files and reports every problem with file, line and field path, e.g.
+ * `campaigns/check-in.yaml:12 delay: "3 days" is not an ISO-8601 duration (try P3D)`.
+ */
+import { readFileSync, readdirSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { LineCounter, isNode, parseDocument, type Document } from 'yaml';
+import { campaignSchema, type Campaign } from './schema.ts';
+import { InvalidCampaignError } from '../errors.ts';
+
+const pathText = (path: ReadonlyArray<PropertyKey>): string =>
+  path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').replace(/^\./, '') || '(root)';
+
+function lineOf(doc: Document, counter: LineCounter, path: ReadonlyArray<PropertyKey>): number {
+  // Walk up the path until a node exists (a missing key is reported at its parent).
+  for (let depth = path.length; depth >= 0; depth -= 1) {
+    const node = doc.getIn(path.slice(0, depth) as unknown[], true);
+    if (isNode(node) && node.range) return counter.linePos(node.range[0]).line;
+  }
+  return 1;
+}
+
+/** Parses and validates one campaign file's text. `displayName` is used in messages. */
+export function parseCampaignText(text: string, displayName: string): { campaign?: Campaign; problems: string[] } {
+  const counter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: counter, prettyErrors: false });
+  if (doc.errors.length > 0) {
+    return {
+      problems: doc.errors.map((e) => `${displayName}:${e.linePos?.[0]?.line ?? 1} ${e.message.split('\n')[0]}`),
+    };
+  }
+  const parsed = campaignSchema.safeParse(doc.toJS());
+  if (parsed.success) return { campaign: parsed.data, problems: [] };
+  return {
+    problems: parsed.error.issues.map((issue) => {
+      const path = issue.code === 'unrecognized_keys' ? [...issue.path, issue.keys[0] ?? ''] : issue.path;
+      const message = issue.code === 'unrecognized_keys' ? `is not a known field (${issue.message})` : issue.message;
+      return `${displayName}:${lineOf(doc, counter, path)} ${pathText(path)}: ${message}`;
+    }),
+  };
+}
+
+/** Loads every `*.yaml`, `*.yml` and `*.json` file in `dir`; throws one error listing all problems of all files. */
+export function loadCampaignDirectory(dir: string, cwd = process.cwd()): Campaign[] {
+  const files = readdirSync(dir)
+    .filter((f) => /\.(ya?ml|json)$/.test(f))
+    .sort();
+  const campaigns: Campaign[] = [];
+  const problems: string[] = [];
+  const origin = new Map<string, string>();
+  for (const file of files) {
+    const path = join(dir, file);
+    const displayName = relative(cwd, path) || path;
+    const result = parseCampaignText(readFileSync(path, 'utf8'), displayName);
+    problems.push(...result.problems);
+    if (!result.campaign) continue;
+    const earlier = origin.get(result.campaign.id);
+    if (earlier) problems.push(`${displayName}:1 id: "${result.campaign.id}" is already defined in ${earlier}`);
+    origin.set(result.campaign.id, displayName);
+    campaigns.push(result.campaign);
+  }
+  if (problems.length > 0) throw new InvalidCampaignError(problems);
+  return campaigns;
+}

@@ -1,0 +1,72 @@
+/** Renders a campaign's template for one recipient: subject, HTML and plain text, with locale fallback. */
+import Handlebars from 'handlebars';
+import type { Campaign } from './schema.ts';
+import type { TouchpointContext } from '../model.ts';
+
+const html = Handlebars.create();
+const plain = Handlebars.create();
+for (const engine of [html, plain]) {
+  engine.registerHelper('money', (amount: unknown, currency: unknown, locale: unknown) =>
+    typeof amount === 'number' && typeof currency === 'string'
+      ? new Intl.NumberFormat(typeof locale === 'string' ? locale : 'en', { style: 'currency', currency }).format(amount)
+      : '',
+  );
+}
+
+export interface TemplateData {
+  customer: { name: string; firstName: string };
+  order: TouchpointContext;
+  campaign: { id: string };
+  locale: string;
+  unsubscribeUrl: string;
+}
+
+export interface RenderedEmail {
+  subject: string;
+  html: string;
+  text: string;
+  locale: string;
+}
+
+/** `de-AT` → `de-AT`, else `de`, else the campaign's default locale. */
+export function pickLocale(campaign: Campaign, locale: string): string {
+  const { locales, defaultLocale } = campaign.template;
+  if (locale in locales) return locale;
+  const language = locale.split('-')[0] ?? '';
+  return language in locales ? language : defaultLocale;
+}
+
+const compiled = new Map<string, HandlebarsTemplateDelegate>();
+function compile(engine: typeof Handlebars, source: string, escape: boolean): HandlebarsTemplateDelegate {
+  const key = `${escape}\u0000${source}`;
+  let template = compiled.get(key);
+  if (!template) {
+    template = engine.compile(source, { noEscape: !escape, strict: false });
+    compiled.set(key, template);
+  }
+  return template;
+}
+
+export function renderCampaignEmail(
+  campaign: Campaign,
+  recipient: { name: string; locale: string },
+  order: TouchpointContext,
+  unsubscribeUrl: string,
+): RenderedEmail {
+  const locale = pickLocale(campaign, recipient.locale);
+  const content = campaign.template.locales[locale];
+  if (!content) throw new RangeError(`campaign ${campaign.id} has no template for ${locale}`);
+  const data: TemplateData = {
+    customer: { name: recipient.name, firstName: recipient.name.trim().split(/\s+/)[0] ?? recipient.name },
+    order,
+    campaign: { id: campaign.id },
+    locale: recipient.locale,
+    unsubscribeUrl,
+  };
+  return {
+    subject: compile(plain, content.subject, false)(data).replace(/\s+/g, ' ').trim(),
+    html: compile(html, content.html, true)(data),
+    text: compile(plain, content.text, false)(data),
+    locale,
+  };
+}

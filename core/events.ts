@@ -1,0 +1,97 @@
+/** The documented event contract (docs/events.md): EventBridge envelopes and their details, validated with zod. */
+import { z } from 'zod';
+import { DETAIL_TYPES } from './topology.ts';
+import { InvalidEventError, describeIssues } from './errors.ts';
+
+const isoDateTime = z.iso.datetime({ offset: true, message: 'must be an ISO-8601 date-time, e.g. 2026-11-23T10:15:00Z' });
+
+export const timeZoneSchema = z.string().refine(isValidTimeZone, {
+  message: 'must be an IANA time zone, e.g. Europe/Berlin',
+});
+
+export function isValidTimeZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const id = (what: string) =>
+  z
+    .string()
+    .min(1, `${what} must not be empty`)
+    .max(128, `${what} must be at most 128 characters`)
+    .regex(/^[A-Za-z0-9._:@-]+$/, `${what} may contain only letters, digits and . _ : @ -`);
+
+export const purchasedItemSchema = z.object({
+  sku: z.string().min(1),
+  name: z.string().min(1),
+  quantity: z.number().int().positive(),
+  unitPrice: z.number().nonnegative(),
+  category: z.string().min(1).optional(),
+});
+
+export const purchaseCompletedSchema = z.object({
+  orderId: id('orderId'),
+  customerId: id('customerId'),
+  email: z.email({ message: 'must be an email address' }),
+  name: z.string().min(1).max(200),
+  timeZone: timeZoneSchema,
+  locale: z.string().regex(/^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$/, 'must be a BCP 47 language tag, e.g. en or de-AT'),
+  marketingConsent: z.boolean(),
+  items: z.array(purchasedItemSchema).min(1, 'must list at least one item'),
+  total: z.number().nonnegative(),
+  currency: z.string().regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code, e.g. EUR'),
+  purchasedAt: isoDateTime,
+});
+export type PurchaseCompleted = z.infer<typeof purchaseCompletedSchema>;
+
+export const orderRefundedSchema = z.object({
+  orderId: id('orderId'),
+  customerId: id('customerId'),
+  refundedAt: isoDateTime,
+  reason: z.string().max(500).optional(),
+});
+export type OrderRefunded = z.infer<typeof orderRefundedSchema>;
+
+const envelopeSchema = z.object({
+  id: z.string().min(1),
+  'detail-type': z.string().min(1),
+  source: z.string().min(1),
+  time: isoDateTime,
+  detail: z.unknown(),
+});
+
+export type CommerceEvent =
+  | { type: typeof DETAIL_TYPES.purchaseCompleted; eventId: string; time: string; detail: PurchaseCompleted }
+  | { type: typeof DETAIL_TYPES.orderRefunded; eventId: string; time: string; detail: OrderRefunded };
+
+/**
+ * Validates an EventBridge event. The error names the event type, its id and every bad field, but never a field's
+ * value: values may be personal data and the message is logged and kept in the dead-letter queue.
+ */
+export function parseCommerceEvent(raw: unknown): CommerceEvent {
+  const envelope = envelopeSchema.safeParse(raw);
+  if (!envelope.success) throw new InvalidEventError('event envelope', describeIssues(envelope.error.issues));
+  const { id: eventId, time } = envelope.data;
+  const type = envelope.data['detail-type'];
+  const what = `"${type}" event ${eventId}`;
+  switch (type) {
+    case DETAIL_TYPES.purchaseCompleted: {
+      const detail = purchaseCompletedSchema.safeParse(envelope.data.detail);
+      if (!detail.success) throw new InvalidEventError(what, describeIssues(detail.error.issues, 'detail'));
+      return { type, eventId, time, detail: detail.data };
+    }
+    case DETAIL_TYPES.orderRefunded: {
+      const detail = orderRefundedSchema.safeParse(envelope.data.detail);
+      if (!detail.success) throw new InvalidEventError(what, describeIssues(detail.error.issues, 'detail'));
+      return { type, eventId, time, detail: detail.data };
+    }
+    default:
+      throw new InvalidEventError(what, [
+        `detail-type: "${type}" is not handled (expected one of: ${Object.values(DETAIL_TYPES).join(', ')})`,
+      ]);
+  }
+}

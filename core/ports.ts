@@ -1,0 +1,73 @@
+/** Ports: what the use cases need from the outside world. Adapters implement them for DynamoDB and Step Functions. */
+import type { Campaign } from './campaigns/schema.ts';
+import type { Customer, Touchpoint, TouchpointKind, TouchpointStatus } from './model.ts';
+
+export interface CustomerProfile {
+  customerId: string;
+  email: string;
+  name: string;
+  timeZone: string;
+  locale: string;
+  marketingConsent: boolean;
+}
+
+export interface CustomerRepository {
+  get(customerId: string): Promise<Customer | undefined>;
+  /**
+   * Creates the customer or applies the profile if `eventTime` is not older than the stored profile; always
+   * records the order id. Idempotent.
+   */
+  recordPurchase(profile: CustomerProfile, orderId: string, eventTime: string): Promise<void>;
+  /** Marks the customer unsubscribed unless already; returns false when they already were. */
+  markUnsubscribed(customerId: string, at: string): Promise<boolean>;
+}
+
+/** A row of the due index: enough to start the workflow without reading the item. */
+export interface DueTouchpoint {
+  touchpointId: string;
+  kind: TouchpointKind;
+  generation: number;
+  dueAt: string;
+  status: TouchpointStatus;
+}
+
+export interface TouchpointTransition {
+  touchpointId: string;
+  /** The transition applies only while the touchpoint has this generation. */
+  generation: number;
+  at: string;
+}
+
+export interface TouchpointRepository {
+  get(touchpointId: string): Promise<Touchpoint | undefined>;
+  /** Writes a new PENDING touchpoint; returns false (and changes nothing) when the id exists already. */
+  create(touchpoint: Touchpoint): Promise<boolean>;
+  /** Up to `limit` touchpoints of one shard whose due key is at or before `now`, earliest first. */
+  listDue(shard: number, now: string, limit: number): Promise<DueTouchpoint[]>;
+  listByCustomer(customerId: string): Promise<Touchpoint[]>;
+  /**
+   * PENDING → DISPATCHED (or DISPATCHED → DISPATCHED, renewing an expired lease), moving its due key to `leaseUntil`
+   * so the item comes back only if the workflow never records an outcome.
+   */
+  claimForDispatch(t: TouchpointTransition & { from: TouchpointStatus; leaseUntil: string }): Promise<boolean>;
+  /** DISPATCHED → PENDING at `dueAt` with generation + 1. */
+  reschedule(t: TouchpointTransition & { dueAt: string; reason: string }): Promise<boolean>;
+  /** DISPATCHED → SENT | SKIPPED | FAILED; leaves the due index. */
+  complete(
+    t: TouchpointTransition & { status: 'SENT' | 'SKIPPED' | 'FAILED'; messageId?: string; reason?: string },
+  ): Promise<boolean>;
+  /** PENDING | DISPATCHED → CANCELLED, whatever the generation; leaves the due index. */
+  cancel(touchpointId: string, reason: string, at: string): Promise<boolean>;
+}
+
+export interface CampaignCatalog {
+  /** Enabled campaigns. */
+  listActive(): Promise<Campaign[]>;
+  get(campaignId: string): Promise<Campaign | undefined>;
+}
+
+export type StartOutcome = 'started' | 'already-exists';
+
+export interface WorkflowStarter {
+  start(kind: TouchpointKind, executionName: string, input: Record<string, unknown>): Promise<StartOutcome>;
+}

@@ -1,0 +1,96 @@
+import type { Campaign } from '../campaigns/schema.ts';
+import type { CommerceEvent, OrderRefunded, PurchaseCompleted } from '../events.ts';
+import { CANCELLABLE_STATUSES, type Touchpoint } from '../model.ts';
+import type { CampaignCatalog, CustomerRepository, TouchpointRepository } from '../ports.ts';
+import { addDuration, nextAllowedTime, toUtcIso } from '../schedule.ts';
+import { touchpointIdFor } from '../touchpoint-id.ts';
+
+export interface IngestDeps {
+  customers: CustomerRepository;
+  touchpoints: TouchpointRepository;
+  campaigns: CampaignCatalog;
+}
+
+export interface IngestResult {
+  action: 'purchase-recorded' | 'refund-applied';
+  touchpointsCreated: string[];
+  touchpointsCancelled: string[];
+}
+
+/**
+ * Applies one commerce event.
+ *
+ * Primary course (purchase):
+ *  1. Record the purchase on the customer (profile upsert, order id added).
+ *  2. Match the active campaigns whose trigger the purchase meets.
+ *  3. For each, plan a touchpoint at purchase time + delay, moved out of the recipient's quiet hours.
+ *  4. Write it under a deterministic id; an existing id (a duplicated event) writes nothing.
+ *
+ * Refund: cancel the order's touchpoints that are still PENDING or DISPATCHED, for campaigns that stop on refund.
+ */
+export async function ingestCommerceEvent(event: CommerceEvent, deps: IngestDeps): Promise<IngestResult> {
+  return event.type === 'Purchase Completed'
+    ? recordPurchase(event.detail, event.time, deps)
+    : applyRefund(event.detail, event.time, deps);
+}
+
+async function recordPurchase(purchase: PurchaseCompleted, eventTime: string, deps: IngestDeps): Promise<IngestResult> {
+  const { orderId, items, total, currency, purchasedAt, ...profile } = purchase;
+  await deps.customers.recordPurchase(profile, orderId, toUtcIso(eventTime));
+  const created: string[] = [];
+  for (const campaign of await deps.campaigns.listActive()) {
+    if (!qualifies(campaign, purchase)) continue;
+    const touchpoint = planTouchpoint(campaign, purchase, toUtcIso(eventTime));
+    if (await deps.touchpoints.create(touchpoint)) created.push(touchpoint.touchpointId);
+  }
+  return { action: 'purchase-recorded', touchpointsCreated: created, touchpointsCancelled: [] };
+}
+
+export function qualifies(campaign: Campaign, purchase: PurchaseCompleted): boolean {
+  const { trigger } = campaign;
+  if (trigger.event !== 'Purchase Completed') return false;
+  if (trigger.minimumTotal !== undefined && purchase.total < trigger.minimumTotal) return false;
+  if (trigger.currencies && !trigger.currencies.includes(purchase.currency)) return false;
+  if (trigger.categories && !purchase.items.some((item) => item.category && trigger.categories!.includes(item.category))) {
+    return false;
+  }
+  return true;
+}
+
+export function planTouchpoint(campaign: Campaign, purchase: PurchaseCompleted, now: string): Touchpoint {
+  const due = addDuration(purchase.purchasedAt, campaign.delay, purchase.timeZone);
+  return {
+    touchpointId: touchpointIdFor(campaign.id, `order:${purchase.orderId}`),
+    campaignId: campaign.id,
+    kind: campaign.kind,
+    customerId: purchase.customerId,
+    orderId: purchase.orderId,
+    dueAt: nextAllowedTime(due, campaign.quietHours, purchase.timeZone),
+    status: 'PENDING',
+    generation: 0,
+    context: {
+      orderId: purchase.orderId,
+      items: purchase.items,
+      total: purchase.total,
+      currency: purchase.currency,
+      purchasedAt: toUtcIso(purchase.purchasedAt),
+    },
+    createdAt: now,
+    updatedAt: now,
+  };
+}
+
+async function applyRefund(refund: OrderRefunded, eventTime: string, deps: IngestDeps): Promise<IngestResult> {
+  const cancelled: string[] = [];
+  const touchpoints = await deps.touchpoints.listByCustomer(refund.customerId);
+  for (const touchpoint of touchpoints) {
+    if (touchpoint.orderId !== refund.orderId || !CANCELLABLE_STATUSES.includes(touchpoint.status)) continue;
+    const campaign = await deps.campaigns.get(touchpoint.campaignId);
+    // A campaign that no longer exists cannot send either; cancelling keeps the outbox honest.
+    if (campaign && !campaign.stopOn.includes('refund')) continue;
+    if (await deps.touchpoints.cancel(touchpoint.touchpointId, 'order refunded', toUtcIso(eventTime))) {
+      cancelled.push(touchpoint.touchpointId);
+    }
+  }
+  return { action: 'refund-applied', touchpointsCreated: [], touchpointsCancelled: cancelled };
+}

@@ -1,0 +1,71 @@
+import { renderCampaignEmail } from '../campaigns/render.ts';
+import { CampaignNotFoundError } from '../errors.ts';
+import { unsubscribeUrl, type SigningKeySource } from '../links.ts';
+import type { CampaignCatalog } from '../ports.ts';
+import type { SendMessage } from './check-eligibility.ts';
+
+export interface RenderDeps {
+  campaigns: CampaignCatalog;
+  signingKey: SigningKeySource;
+  publicBaseUrl: string;
+  senderAddress: string;
+  configurationSet: string;
+}
+
+export interface RenderRequest {
+  touchpointId: string;
+  message: SendMessage;
+}
+
+/** The SES v2 SendEmail request, as the workflow's SendEmail task passes it on unchanged. */
+export interface SendEmailRequest {
+  FromEmailAddress: string;
+  Destination: { ToAddresses: string[] };
+  ConfigurationSetName: string;
+  EmailTags: Array<{ Name: string; Value: string }>;
+  Content: {
+    Simple: {
+      Subject: { Data: string; Charset: 'UTF-8' };
+      Body: { Html: { Data: string; Charset: 'UTF-8' }; Text: { Data: string; Charset: 'UTF-8' } };
+      Headers: Array<{ Name: string; Value: string }>;
+    };
+  };
+}
+
+/**
+ * Renders the email for an eligible touchpoint.
+ *
+ * Primary course:
+ *  1. Load the campaign's template; pick the recipient's locale or fall back.
+ *  2. Sign the one-click unsubscribe link.
+ *  3. Build the SendEmail request with RFC 8058 List-Unsubscribe headers, the configuration set, and tags that carry
+ *     ids only (SES events come back with them; no personal data).
+ */
+export async function renderTouchpointEmail(request: RenderRequest, deps: RenderDeps): Promise<SendEmailRequest> {
+  const { message } = request;
+  const campaign = await deps.campaigns.get(message.campaignId);
+  if (!campaign) throw new CampaignNotFoundError(message.campaignId);
+  const secret = await deps.signingKey();
+  const unsubscribe = unsubscribeUrl(deps.publicBaseUrl, secret, message.customerId);
+  const email = renderCampaignEmail(campaign, message, message.context, unsubscribe);
+  const utf8 = (Data: string) => ({ Data, Charset: 'UTF-8' as const });
+  return {
+    FromEmailAddress: deps.senderAddress,
+    Destination: { ToAddresses: [message.email] },
+    ConfigurationSetName: deps.configurationSet,
+    EmailTags: [
+      { Name: 'touchpointId', Value: request.touchpointId },
+      { Name: 'campaignId', Value: campaign.id },
+    ],
+    Content: {
+      Simple: {
+        Subject: utf8(email.subject),
+        Body: { Html: utf8(email.html), Text: utf8(email.text) },
+        Headers: [
+          { Name: 'List-Unsubscribe', Value: `<${unsubscribe}>` },
+          { Name: 'List-Unsubscribe-Post', Value: 'List-Unsubscribe=One-Click' },
+        ],
+      },
+    },
+  };
+}

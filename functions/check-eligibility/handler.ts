@@ -1,0 +1,35 @@
+import { z } from 'zod';
+import { DynamoDbCampaignCatalog } from '../../adapters/dynamodb-campaigns.ts';
+import { createDocumentClient } from '../../adapters/dynamodb-client.ts';
+import { DynamoDbCustomerRepository } from '../../adapters/dynamodb-customers.ts';
+import { DynamoDbTouchpointRepository } from '../../adapters/dynamodb-touchpoints.ts';
+import { envString, parseEnv } from '../../adapters/env.ts';
+import { describeIssues, InvalidInputError } from '../../core/errors.ts';
+import { DEFAULT_DISPATCH_SHARDS } from '../../core/topology.ts';
+import { checkEligibility } from '../../core/use-cases/check-eligibility.ts';
+
+const env = parseEnv({
+  CUSTOMERS_TABLE: envString,
+  TOUCHPOINTS_TABLE: envString,
+  CAMPAIGNS_TABLE: envString,
+  DISPATCH_SHARDS: z.coerce.number().int().min(1).max(64).default(DEFAULT_DISPATCH_SHARDS),
+});
+const db = createDocumentClient();
+const deps = {
+  customers: new DynamoDbCustomerRepository(env.CUSTOMERS_TABLE, db),
+  touchpoints: new DynamoDbTouchpointRepository(env.TOUCHPOINTS_TABLE, env.DISPATCH_SHARDS, db),
+  campaigns: new DynamoDbCampaignCatalog(env.CAMPAIGNS_TABLE, db),
+};
+
+const request = z.object({
+  touchpointId: z.string().min(1),
+  generation: z.number().int().nonnegative(),
+  now: z.iso.datetime({ offset: true }),
+});
+
+/** Workflow task: may this touchpoint be sent now? */
+export const handler = async (event: unknown) => {
+  const parsed = request.safeParse(event);
+  if (!parsed.success) throw new InvalidInputError(`eligibility input is invalid: ${describeIssues(parsed.error.issues).join('; ')}`);
+  return checkEligibility(parsed.data, deps);
+};

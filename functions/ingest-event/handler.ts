@@ -1,0 +1,44 @@
+import { z } from 'zod';
+import { DynamoDbCampaignCatalog } from '../../adapters/dynamodb-campaigns.ts';
+import { createDocumentClient } from '../../adapters/dynamodb-client.ts';
+import { DynamoDbCustomerRepository } from '../../adapters/dynamodb-customers.ts';
+import { DynamoDbTouchpointRepository } from '../../adapters/dynamodb-touchpoints.ts';
+import { envString, parseEnv } from '../../adapters/env.ts';
+import { createLogger } from '../../adapters/logger.ts';
+import { InvalidEventError } from '../../core/errors.ts';
+import { parseCommerceEvent } from '../../core/events.ts';
+import { DEFAULT_DISPATCH_SHARDS } from '../../core/topology.ts';
+import { ingestCommerceEvent } from '../../core/use-cases/ingest-commerce-event.ts';
+
+const env = parseEnv({
+  CUSTOMERS_TABLE: envString,
+  TOUCHPOINTS_TABLE: envString,
+  CAMPAIGNS_TABLE: envString,
+  DISPATCH_SHARDS: z.coerce.number().int().min(1).max(64).default(DEFAULT_DISPATCH_SHARDS),
+});
+const db = createDocumentClient();
+const deps = {
+  customers: new DynamoDbCustomerRepository(env.CUSTOMERS_TABLE, db),
+  touchpoints: new DynamoDbTouchpointRepository(env.TOUCHPOINTS_TABLE, env.DISPATCH_SHARDS, db),
+  campaigns: new DynamoDbCampaignCatalog(env.CAMPAIGNS_TABLE, db),
+};
+const logger = createLogger('ingest-event');
+
+/** EventBridge target for commerce events. An invalid event throws, so Lambda sends it to the dead-letter queue. */
+export const handler = async (event: unknown) => {
+  let parsed;
+  try {
+    parsed = parseCommerceEvent(event);
+  } catch (error) {
+    if (error instanceof InvalidEventError) logger.error('invalid event rejected', { issues: error.issues });
+    throw error;
+  }
+  const result = await ingestCommerceEvent(parsed, deps);
+  logger.info('event applied', {
+    eventId: parsed.eventId,
+    detailType: parsed.type,
+    created: result.touchpointsCreated.length,
+    cancelled: result.touchpointsCancelled.length,
+  });
+  return result;
+};

@@ -1,0 +1,24 @@
+import { z } from 'zod';
+import { createDocumentClient } from '../../adapters/dynamodb-client.ts';
+import { DynamoDbTouchpointRepository } from '../../adapters/dynamodb-touchpoints.ts';
+import { envString, parseEnv } from '../../adapters/env.ts';
+import { createLogger } from '../../adapters/logger.ts';
+import { describeIssues, InvalidInputError } from '../../core/errors.ts';
+import { DEFAULT_DISPATCH_SHARDS } from '../../core/topology.ts';
+import { outcomeRequestSchema, recordTouchpointOutcome } from '../../core/use-cases/record-touchpoint-outcome.ts';
+
+const env = parseEnv({
+  TOUCHPOINTS_TABLE: envString,
+  DISPATCH_SHARDS: z.coerce.number().int().min(1).max(64).default(DEFAULT_DISPATCH_SHARDS),
+});
+const deps = { touchpoints: new DynamoDbTouchpointRepository(env.TOUCHPOINTS_TABLE, env.DISPATCH_SHARDS, createDocumentClient()) };
+const logger = createLogger('record-outcome');
+
+/** Workflow task: record SENT, SKIPPED, RESCHEDULED or FAILED on the touchpoint. */
+export const handler = async (event: unknown) => {
+  const parsed = outcomeRequestSchema.safeParse(event);
+  if (!parsed.success) throw new InvalidInputError(`outcome input is invalid: ${describeIssues(parsed.error.issues).join('; ')}`);
+  const result = await recordTouchpointOutcome(parsed.data, deps);
+  logger.info('touchpoint outcome', { touchpointId: parsed.data.touchpointId, ...result });
+  return result;
+};
