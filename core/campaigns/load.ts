@@ -23,21 +23,24 @@ function lineOf(doc: Document, counter: LineCounter, path: ReadonlyArray<Propert
 /** Parses and validates one campaign file's text. `displayName` is used in messages. */
 export function parseCampaignText(text: string, displayName: string): { campaign?: Campaign; problems: string[] } {
   const counter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: counter, prettyErrors: false });
+  const doc = parseDocument(text, { lineCounter: counter, prettyErrors: true });
   if (doc.errors.length > 0) {
     return {
-      problems: doc.errors.map((e) => `${displayName}:${e.linePos?.[0]?.line ?? 1} ${e.message.split('\n')[0]}`),
+      problems: doc.errors.map(
+        (e) => `${displayName}:${e.linePos?.[0]?.line ?? 1} ${(e.message.split('\n')[0] ?? '').replace(/ at line \d+, column \d+:?$/, '')}`,
+      ),
     };
   }
   const parsed = campaignSchema.safeParse(doc.toJS());
   if (parsed.success) return { campaign: parsed.data, problems: [] };
-  return {
-    problems: parsed.error.issues.map((issue) => {
-      const path = issue.code === 'unrecognized_keys' ? [...issue.path, issue.keys[0] ?? ''] : issue.path;
-      const message = issue.code === 'unrecognized_keys' ? `is not a known field (${issue.message})` : issue.message;
-      return `${displayName}:${lineOf(doc, counter, path)} ${pathText(path)}: ${message}`;
-    }),
-  };
+  const located = parsed.error.issues.map((issue) => {
+    const path = issue.code === 'unrecognized_keys' ? [...issue.path, issue.keys[0] ?? ''] : issue.path;
+    const message = issue.code === 'unrecognized_keys' ? `is not a known field (${issue.message})` : issue.message;
+    const line = lineOf(doc, counter, path);
+    return { line, text: `${displayName}:${line} ${pathText(path)}: ${message}` };
+  });
+  // In file order, as a reader fixes them.
+  return { problems: located.sort((a, b) => a.line - b.line).map((p) => p.text) };
 }
 
 /** Loads every `*.yaml`, `*.yml` and `*.json` file in `dir`; throws one error listing all problems of all files. */

@@ -21,7 +21,10 @@ const template = (field: string) =>
     try {
       Handlebars.precompile(source, { strict: false });
     } catch (error) {
-      ctx.addIssue({ code: 'custom', message: `is not a valid template: ${(error as Error).message.split('\n')[0]}` });
+      // Handlebars puts the position on the first line and the expectation on the last.
+      const lines = (error as Error).message.split('\n');
+      const summary = lines.length > 1 ? `${lines[0]} ${lines.at(-1)}` : lines[0];
+      ctx.addIssue({ code: 'custom', message: `is not a valid template: ${summary}` });
     }
   });
 

@@ -1,0 +1,193 @@
+/** In-memory ports with the same conditional semantics as the DynamoDB adapters, for use-case tests. */
+import type { Campaign } from '../../core/campaigns/schema.ts';
+import { loadCampaignDirectory } from '../../core/campaigns/load.ts';
+import type { Customer, Touchpoint, TouchpointKind, TouchpointStatus } from '../../core/model.ts';
+import type {
+  CampaignCatalog,
+  CustomerProfile,
+  CustomerRepository,
+  DueTouchpoint,
+  StartOutcome,
+  TouchpointRepository,
+  TouchpointTransition,
+  WorkflowStarter,
+} from '../../core/ports.ts';
+import { shardOf } from '../../core/touchpoint-id.ts';
+
+export class InMemoryCustomers implements CustomerRepository {
+  readonly items = new Map<string, Customer>();
+
+  async get(customerId: string) {
+    const customer = this.items.get(customerId);
+    return customer && structuredClone(customer);
+  }
+
+  async recordPurchase(profile: CustomerProfile, orderId: string, eventTime: string) {
+    const existing = this.items.get(profile.customerId);
+    const orderIds = [...new Set([...(existing?.orderIds ?? []), orderId])].sort();
+    if (existing && existing.profileUpdatedAt > eventTime) {
+      existing.orderIds = orderIds;
+      return;
+    }
+    this.items.set(profile.customerId, {
+      ...existing,
+      ...profile,
+      orderIds,
+      profileUpdatedAt: eventTime,
+      createdAt: existing?.createdAt ?? eventTime,
+    });
+  }
+
+  async markUnsubscribed(customerId: string, at: string) {
+    const customer = this.items.get(customerId);
+    if (!customer || customer.unsubscribedAt) return false;
+    customer.unsubscribedAt = at;
+    return true;
+  }
+}
+
+interface StoredTouchpoint extends Touchpoint {
+  dueShard?: number;
+  dueKey?: string;
+}
+
+export class InMemoryTouchpoints implements TouchpointRepository {
+  readonly items = new Map<string, StoredTouchpoint>();
+  constructor(readonly shards = 4) {}
+
+  async get(id: string) {
+    const item = this.items.get(id);
+    if (!item) return undefined;
+    const { dueShard, dueKey, ...touchpoint } = structuredClone(item);
+    return touchpoint;
+  }
+
+  async create(touchpoint: Touchpoint) {
+    if (this.items.has(touchpoint.touchpointId)) return false;
+    this.items.set(touchpoint.touchpointId, {
+      ...structuredClone(touchpoint),
+      dueShard: shardOf(touchpoint.touchpointId, this.shards),
+      dueKey: `${touchpoint.dueAt}#${touchpoint.touchpointId}`,
+    });
+    return true;
+  }
+
+  async listDue(shard: number, now: string, limit: number): Promise<DueTouchpoint[]> {
+    return [...this.items.values()]
+      .filter((t) => t.dueShard === shard && t.dueKey !== undefined && t.dueKey <= `${now}#~`)
+      .sort((a, b) => (a.dueKey! < b.dueKey! ? -1 : 1))
+      .slice(0, limit)
+      .map(({ touchpointId, kind, generation, dueAt, status }) => ({ touchpointId, kind, generation, dueAt, status }));
+  }
+
+  async listByCustomer(customerId: string) {
+    const mine = [...this.items.values()].filter((t) => t.customerId === customerId);
+    return Promise.all(mine.map((t) => this.get(t.touchpointId) as Promise<Touchpoint>));
+  }
+
+  private expect(t: TouchpointTransition, status: TouchpointStatus) {
+    const item = this.items.get(t.touchpointId);
+    return item && item.status === status && item.generation === t.generation ? item : undefined;
+  }
+
+  async claimForDispatch(t: TouchpointTransition & { from: TouchpointStatus; leaseUntil: string }) {
+    const item = this.expect(t, t.from);
+    if (!item) return false;
+    Object.assign(item, { status: 'DISPATCHED', dueKey: `${t.leaseUntil}#${t.touchpointId}`, updatedAt: t.at });
+    return true;
+  }
+
+  async reschedule(t: TouchpointTransition & { dueAt: string; reason: string }) {
+    const item = this.expect(t, 'DISPATCHED');
+    if (!item) return false;
+    Object.assign(item, {
+      status: 'PENDING',
+      dueAt: t.dueAt,
+      dueKey: `${t.dueAt}#${t.touchpointId}`,
+      generation: item.generation + 1,
+      reason: t.reason,
+      updatedAt: t.at,
+    });
+    return true;
+  }
+
+  async complete(t: TouchpointTransition & { status: 'SENT' | 'SKIPPED' | 'FAILED'; messageId?: string; reason?: string }) {
+    const item = this.expect(t, 'DISPATCHED');
+    if (!item) return false;
+    Object.assign(item, { status: t.status, updatedAt: t.at, dueShard: undefined, dueKey: undefined });
+    if (t.status === 'SENT') Object.assign(item, { sentAt: t.at, messageId: t.messageId });
+    if (t.reason !== undefined) item.reason = t.reason;
+    return true;
+  }
+
+  async cancel(id: string, reason: string, at: string) {
+    const item = this.items.get(id);
+    if (!item || !['PENDING', 'DISPATCHED'].includes(item.status)) return false;
+    Object.assign(item, { status: 'CANCELLED', reason, updatedAt: at, dueShard: undefined, dueKey: undefined });
+    return true;
+  }
+}
+
+export class StaticCampaigns implements CampaignCatalog {
+  constructor(readonly campaigns: Campaign[]) {}
+  async listActive() {
+    return this.campaigns.filter((c) => c.enabled);
+  }
+  async get(id: string) {
+    return this.campaigns.find((c) => c.id === id);
+  }
+}
+
+/** Behaves like Step Functions names: a second start with a used name is answered with 'already-exists'. */
+export class RecordingWorkflows implements WorkflowStarter {
+  readonly started: Array<{ kind: TouchpointKind; name: string; input: Record<string, unknown> }> = [];
+  readonly names = new Set<string>();
+  failNext: Error | undefined;
+
+  async start(kind: TouchpointKind, name: string, input: Record<string, unknown>): Promise<StartOutcome> {
+    if (this.failNext) {
+      const error = this.failNext;
+      this.failNext = undefined;
+      throw error;
+    }
+    if (this.names.has(name)) return 'already-exists';
+    this.names.add(name);
+    this.started.push({ kind, name, input });
+    return 'started';
+  }
+}
+
+/** The checked-in check-in campaign, with overrides for a test. */
+export function checkInCampaign(overrides: Partial<Campaign> = {}): Campaign {
+  const [campaign] = loadCampaignDirectory('campaigns');
+  if (!campaign) throw new Error('campaigns/ has no campaign');
+  return { ...campaign, ...overrides };
+}
+
+export function purchaseEvent(overrides: Record<string, unknown> = {}, envelope: Record<string, unknown> = {}) {
+  return {
+    version: '0',
+    id: 'evt-1',
+    'detail-type': 'Purchase Completed',
+    source: 'outreach.commerce',
+    account: '123456789012',
+    time: '2026-11-20T10:00:00Z',
+    region: 'us-east-1',
+    resources: [],
+    detail: {
+      orderId: 'o-100',
+      customerId: 'c-1',
+      email: 'ada@example.com',
+      name: 'Ada Lovelace',
+      timeZone: 'Europe/Berlin',
+      locale: 'en',
+      marketingConsent: true,
+      items: [{ sku: 'TEA-1', name: 'Teapot', quantity: 1, unitPrice: 30, category: 'kitchen' }],
+      total: 30,
+      currency: 'EUR',
+      purchasedAt: '2026-11-20T10:00:00Z',
+      ...overrides,
+    },
+    ...envelope,
+  };
+}
