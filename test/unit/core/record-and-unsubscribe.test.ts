@@ -29,7 +29,7 @@ describe('recordTouchpointOutcome', () => {
   });
 
   it('records SENT once; a repeated call changes nothing', async () => {
-    const request = outcomeRequestSchema.parse({ touchpointId: 'tp-1', generation: 0, now, outcome: 'SENT', messageId: 'm-1' });
+    const request = { touchpointId: 'tp-1', generation: 0, now, outcome: 'SENT' as const, messageId: 'm-1' };
     expect(await recordTouchpointOutcome(request, { touchpoints })).toEqual({ outcome: 'SENT', recorded: true });
     expect(await recordTouchpointOutcome({ ...request, messageId: 'm-2' }, { touchpoints })).toEqual({ outcome: 'SENT', recorded: false });
     expect(await touchpoints.get('tp-1')).toMatchObject({ status: 'SENT', messageId: 'm-1', sentAt: '2026-11-23T10:00:05.000Z' });
