@@ -31,7 +31,10 @@ export class DynamoDbCampaignCatalog implements CampaignCatalog {
     if (!this.cache || this.nowMs() - this.cache.at > this.cacheMs) {
       const campaigns = this.load();
       this.cache = { at: this.nowMs(), campaigns };
-      campaigns.catch(() => (this.cache = undefined));
+      // Forget a failed load so the next call retries, unless a newer load has replaced it meanwhile.
+      campaigns.catch(() => {
+        if (this.cache?.campaigns === campaigns) this.cache = undefined;
+      });
     }
     return this.cache.campaigns;
   }
@@ -57,7 +60,13 @@ export class DynamoDbCampaignCatalog implements CampaignCatalog {
 }
 
 function parseStored(item: Record<string, unknown>): Campaign {
-  const parsed = campaignSchema.safeParse(JSON.parse(String(item.definition)));
+  let definition: unknown;
+  try {
+    definition = JSON.parse(String(item.definition));
+  } catch (error) {
+    throw new Error(`stored campaign ${String(item.campaignId)} is invalid: definition is not JSON (${(error as Error).message})`);
+  }
+  const parsed = campaignSchema.safeParse(definition);
   if (!parsed.success) {
     throw new Error(`stored campaign ${String(item.campaignId)} is invalid: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
   }

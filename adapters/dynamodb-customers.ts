@@ -24,10 +24,10 @@ export class DynamoDbCustomerRepository implements CustomerRepository {
           TableName: this.tableName,
           Key: { customerId: profile.customerId },
           UpdateExpression:
-            'SET email = :email, #name = :name, timeZone = :tz, locale = :locale, marketingConsent = :consent, ' +
+            'SET email = :email, #name = :name, #timeZone = :tz, locale = :locale, marketingConsent = :consent, ' +
             'profileUpdatedAt = :t, createdAt = if_not_exists(createdAt, :t) ADD orderIds :orders',
           ConditionExpression: 'attribute_not_exists(profileUpdatedAt) OR profileUpdatedAt <= :t',
-          ExpressionAttributeNames: { '#name': 'name' },
+          ExpressionAttributeNames: { '#name': 'name', '#timeZone': 'timeZone' },
           ExpressionAttributeValues: {
             ':email': profile.email,
             ':name': profile.name,

@@ -11,7 +11,7 @@ const { dueIndex, customerIndex } = TABLES.touchpoints;
 const RETENTION_DAYS = 400;
 
 const dueKeyOf = (at: string, touchpointId: string) => `${at}#${touchpointId}`;
-const expiresAt = (at: string) => Math.floor(DateTime.fromISO(at).plus({ days: RETENTION_DAYS }).toSeconds());
+const expiresAt = (at: string) => Math.floor(DateTime.fromISO(at, { zone: 'utc' }).plus({ days: RETENTION_DAYS }).toSeconds());
 
 /** Fields that live only in the table (index keys, TTL), not in the domain type. */
 const STORAGE_FIELDS = ['dueShard', 'dueKey', 'expiresAt', 'dispatchedAt'] as const;

@@ -1,0 +1,203 @@
+import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterAll, beforeEach, describe, expect, it } from 'vitest';
+import { createDocumentClient } from '../../../adapters/dynamodb-client.ts';
+import { DynamoDbCustomerRepository } from '../../../adapters/dynamodb-customers.ts';
+import type { CustomerProfile } from '../../../core/ports.ts';
+import { expressionProblem, sentRequests } from './support.ts';
+
+const TABLE = 'outreach-customers';
+const EVENT_TIME = '2025-06-10T09:30:00.000Z';
+
+const ddb = mockClient(DynamoDBDocumentClient);
+const repository = () => new DynamoDbCustomerRepository(TABLE, createDocumentClient(new DynamoDBClient({ region: 'us-east-1' })));
+
+const conditionFailed = () =>
+  new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} });
+
+const profile: CustomerProfile = {
+  customerId: 'cust-001',
+  email: 'ada@example.com',
+  name: 'Ada Lovelace',
+  timeZone: 'Europe/London',
+  locale: 'en-GB',
+  marketingConsent: true,
+};
+
+/** The profile-and-order update. `timeZone` is a DynamoDB reserved word, so it needs a name placeholder like `name`. */
+const profileUpdate = {
+  TableName: TABLE,
+  Key: { customerId: 'cust-001' },
+  UpdateExpression:
+    'SET email = :email, #name = :name, #timeZone = :tz, locale = :locale, marketingConsent = :consent, ' +
+    'profileUpdatedAt = :t, createdAt = if_not_exists(createdAt, :t) ADD orderIds :orders',
+  ConditionExpression: 'attribute_not_exists(profileUpdatedAt) OR profileUpdatedAt <= :t',
+  ExpressionAttributeNames: { '#name': 'name', '#timeZone': 'timeZone' },
+  ExpressionAttributeValues: {
+    ':email': 'ada@example.com',
+    ':name': 'Ada Lovelace',
+    ':tz': 'Europe/London',
+    ':locale': 'en-GB',
+    ':consent': true,
+    ':t': EVENT_TIME,
+    ':orders': new Set(['order-1001']),
+  },
+};
+
+beforeEach(() => {
+  ddb.reset();
+});
+
+afterAll(() => {
+  ddb.restore();
+});
+
+describe('DynamoDbCustomerRepository.recordPurchase', () => {
+  it('applies the profile and adds the order in one update, conditional on the stored profile not being newer', async () => {
+    // Prepare
+    ddb.on(UpdateCommand).resolves({});
+
+    // Act
+    await repository().recordPurchase(profile, 'order-1001', EVENT_TIME);
+
+    // Assess
+    expect(ddb).toHaveReceivedCommandExactlyOnceWith(UpdateCommand, profileUpdate);
+  });
+
+  it('only adds the order id when a newer event already set the profile', async () => {
+    // Prepare
+    ddb.on(UpdateCommand).rejectsOnce(conditionFailed()).resolves({});
+
+    // Act
+    await repository().recordPurchase(profile, 'order-1001', EVENT_TIME);
+
+    // Assess
+    expect(ddb).toHaveReceivedCommandTimes(UpdateCommand, 2);
+    expect(ddb).toHaveReceivedNthCommandWith(UpdateCommand, 1, {
+      Key: { customerId: 'cust-001' },
+      ConditionExpression: 'attribute_not_exists(profileUpdatedAt) OR profileUpdatedAt <= :t',
+    });
+    expect(ddb).toHaveReceivedNthCommandWith(UpdateCommand, 2, {
+      TableName: TABLE,
+      Key: { customerId: 'cust-001' },
+      UpdateExpression: 'ADD orderIds :orders',
+      ExpressionAttributeValues: { ':orders': new Set(['order-1001']) },
+    });
+    const fallback = ddb.commandCalls(UpdateCommand)[1]?.args[0].input;
+    expect(fallback?.ConditionExpression).toBeUndefined();
+    expect(fallback?.ExpressionAttributeNames).toBeUndefined();
+  });
+
+  it('rethrows other errors without falling back', async () => {
+    // Prepare
+    const error = Object.assign(new Error('Throughput exceeds the current capacity'), { name: 'ProvisionedThroughputExceededException' });
+    ddb.on(UpdateCommand).rejects(error);
+
+    // Act
+    const attempt = repository().recordPurchase(profile, 'order-1001', EVENT_TIME);
+
+    // Assess
+    await expect(attempt).rejects.toBe(error);
+    expect(ddb).toHaveReceivedCommandTimes(UpdateCommand, 1);
+  });
+});
+
+describe('DynamoDbCustomerRepository.markUnsubscribed', () => {
+  const unsubscribe = {
+    TableName: TABLE,
+    Key: { customerId: 'cust-001' },
+    UpdateExpression: 'SET unsubscribedAt = :at',
+    ConditionExpression: 'attribute_exists(customerId) AND attribute_not_exists(unsubscribedAt)',
+    ExpressionAttributeValues: { ':at': EVENT_TIME },
+  };
+
+  it('sets unsubscribedAt on an existing, still subscribed customer and returns true', async () => {
+    // Prepare
+    ddb.on(UpdateCommand).resolves({});
+
+    // Act
+    const changed = await repository().markUnsubscribed('cust-001', EVENT_TIME);
+
+    // Assess
+    expect(changed).toBe(true);
+    expect(ddb).toHaveReceivedCommandExactlyOnceWith(UpdateCommand, unsubscribe);
+  });
+
+  it('returns false when the customer was already unsubscribed (or does not exist)', async () => {
+    // Prepare
+    ddb.on(UpdateCommand).rejects(conditionFailed());
+
+    // Act
+    const changed = await repository().markUnsubscribed('cust-001', EVENT_TIME);
+
+    // Assess
+    expect(changed).toBe(false);
+    expect(ddb).toHaveReceivedCommandExactlyOnceWith(UpdateCommand, unsubscribe);
+  });
+
+  it('rethrows other errors', async () => {
+    // Prepare
+    const error = new Error('socket hang up');
+    ddb.on(UpdateCommand).rejects(error);
+
+    // Act
+    const attempt = repository().markUnsubscribed('cust-001', EVENT_TIME);
+
+    // Assess
+    await expect(attempt).rejects.toBe(error);
+  });
+});
+
+describe('DynamoDbCustomerRepository.get', () => {
+  it('reads consistently and turns the orderIds string set into a sorted array', async () => {
+    // Prepare
+    ddb.on(GetCommand).resolves({
+      Item: { ...profile, profileUpdatedAt: EVENT_TIME, createdAt: EVENT_TIME, orderIds: new Set(['order-2', 'order-10', 'order-1']) },
+    });
+
+    // Act
+    const customer = await repository().get('cust-001');
+
+    // Assess
+    expect(ddb).toHaveReceivedCommandExactlyOnceWith(GetCommand, { TableName: TABLE, Key: { customerId: 'cust-001' }, ConsistentRead: true });
+    expect(customer).toStrictEqual({
+      ...profile,
+      profileUpdatedAt: EVENT_TIME,
+      createdAt: EVENT_TIME,
+      orderIds: ['order-1', 'order-10', 'order-2'],
+    });
+  });
+
+  it('returns an empty order list when the item has none, and undefined for an unknown customer', async () => {
+    // Prepare
+    ddb
+      .on(GetCommand)
+      .resolvesOnce({ Item: { ...profile, profileUpdatedAt: EVENT_TIME, createdAt: EVENT_TIME } })
+      .resolvesOnce({});
+
+    // Act
+    const withoutOrders = await repository().get('cust-001');
+    const unknown = await repository().get('cust-unknown');
+
+    // Assess
+    expect(withoutOrders?.orderIds).toEqual([]);
+    expect(unknown).toBeUndefined();
+  });
+});
+
+describe('DynamoDbCustomerRepository expressions', () => {
+  it('sends only expressions DynamoDB accepts (no bare reserved words, no undefined or unused names and values)', async () => {
+    // Prepare
+    ddb.on(UpdateCommand).rejectsOnce(conditionFailed()).resolves({});
+    const r = repository();
+
+    // Act
+    await r.recordPurchase(profile, 'order-1001', EVENT_TIME);
+    await r.markUnsubscribed('cust-001', EVENT_TIME);
+
+    // Assess
+    const problems = sentRequests(ddb).map(({ input }) => expressionProblem(input));
+    expect(problems).toEqual([undefined, undefined, undefined]);
+  });
+});
