@@ -52,6 +52,24 @@ export class DynamoDbCustomerRepository implements CustomerRepository {
     }
   }
 
+  async markSuppressed(customerId: string, reason: string, at: string): Promise<boolean> {
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { customerId },
+          UpdateExpression: 'SET suppressedAt = :at, suppressionReason = :reason',
+          ConditionExpression: 'attribute_exists(customerId) AND attribute_not_exists(suppressedAt)',
+          ExpressionAttributeValues: { ':at': at, ':reason': reason },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
+  }
+
   async markUnsubscribed(customerId: string, at: string): Promise<boolean> {
     try {
       await this.db.send(

@@ -56,6 +56,24 @@ export const orderRefundedSchema = z.object({
 });
 export type OrderRefunded = z.infer<typeof orderRefundedSchema>;
 
+/**
+ * SES delivery feedback, published by the configuration set's EventBridge destination. Only the fields we act on
+ * are read; the tags are the ones the render step sets (ids only).
+ */
+const sesTags = z.record(z.string(), z.array(z.string()));
+export const emailBouncedSchema = z.object({
+  eventType: z.literal('Bounce'),
+  bounce: z.object({ bounceType: z.string(), bounceSubType: z.string().optional() }),
+  mail: z.object({ messageId: z.string(), tags: sesTags }),
+});
+export const emailComplaintSchema = z.object({
+  eventType: z.literal('Complaint'),
+  complaint: z.object({ complaintFeedbackType: z.string().optional() }).passthrough(),
+  mail: z.object({ messageId: z.string(), tags: sesTags }),
+});
+export type EmailBounced = z.infer<typeof emailBouncedSchema>;
+export type EmailComplaint = z.infer<typeof emailComplaintSchema>;
+
 const envelopeSchema = z.object({
   id: z.string().min(1),
   'detail-type': z.string().min(1),
@@ -66,7 +84,9 @@ const envelopeSchema = z.object({
 
 export type CommerceEvent =
   | { type: typeof DETAIL_TYPES.purchaseCompleted; eventId: string; time: string; detail: PurchaseCompleted }
-  | { type: typeof DETAIL_TYPES.orderRefunded; eventId: string; time: string; detail: OrderRefunded };
+  | { type: typeof DETAIL_TYPES.orderRefunded; eventId: string; time: string; detail: OrderRefunded }
+  | { type: typeof DETAIL_TYPES.emailBounced; eventId: string; time: string; detail: EmailBounced }
+  | { type: typeof DETAIL_TYPES.emailComplaint; eventId: string; time: string; detail: EmailComplaint };
 
 /**
  * Validates an EventBridge event. The error names the event type, its id and every bad field, but never a field's
@@ -86,6 +106,16 @@ export function parseCommerceEvent(raw: unknown): CommerceEvent {
     }
     case DETAIL_TYPES.orderRefunded: {
       const detail = orderRefundedSchema.safeParse(envelope.data.detail);
+      if (!detail.success) throw new InvalidEventError(what, describeIssues(detail.error.issues, 'detail'));
+      return { type, eventId, time, detail: detail.data };
+    }
+    case DETAIL_TYPES.emailBounced: {
+      const detail = emailBouncedSchema.safeParse(envelope.data.detail);
+      if (!detail.success) throw new InvalidEventError(what, describeIssues(detail.error.issues, 'detail'));
+      return { type, eventId, time, detail: detail.data };
+    }
+    case DETAIL_TYPES.emailComplaint: {
+      const detail = emailComplaintSchema.safeParse(envelope.data.detail);
       if (!detail.success) throw new InvalidEventError(what, describeIssues(detail.error.issues, 'detail'));
       return { type, eventId, time, detail: detail.data };
     }

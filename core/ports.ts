@@ -20,6 +20,8 @@ export interface CustomerRepository {
   recordPurchase(profile: CustomerProfile, orderId: string, eventTime: string): Promise<void>;
   /** Marks the customer unsubscribed unless already; returns false when they already were. */
   markUnsubscribed(customerId: string, at: string): Promise<boolean>;
+  /** Marks the customer's address suppressed (hard bounce, complaint) unless already; false when it already was. */
+  markSuppressed(customerId: string, reason: string, at: string): Promise<boolean>;
 }
 
 /** A row of the due index: enough to start the workflow without reading the item. */

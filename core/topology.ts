@@ -22,6 +22,9 @@ export const DEFAULT_COMMERCE_EVENT_SOURCE = 'outreach.commerce';
 export const DETAIL_TYPES = {
   purchaseCompleted: 'Purchase Completed',
   orderRefunded: 'Order Refunded',
+  /** From SES (source `aws.ses`), through the configuration set's EventBridge destination. */
+  emailBounced: 'Email Bounced',
+  emailComplaint: 'Email Complaint Received',
 } as const;
 
 export interface EventRuleSpec {

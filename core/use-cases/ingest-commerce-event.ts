@@ -12,7 +12,7 @@ export interface IngestDeps {
 }
 
 export interface IngestResult {
-  action: 'purchase-recorded' | 'refund-applied';
+  action: 'purchase-recorded' | 'refund-applied' | 'recipient-suppressed' | 'feedback-ignored';
   touchpointsCreated: string[];
   touchpointsCancelled: string[];
 }
@@ -27,11 +27,41 @@ export interface IngestResult {
  *  4. Write it under a deterministic id; an existing id (a duplicated event) writes nothing.
  *
  * Refund: cancel the order's touchpoints that are still PENDING or DISPATCHED, for campaigns that stop on refund.
+ * SES feedback: a permanent bounce or a complaint suppresses the customer's address and cancels what is pending.
  */
 export async function ingestCommerceEvent(event: CommerceEvent, deps: IngestDeps): Promise<IngestResult> {
-  return event.type === 'Purchase Completed'
-    ? recordPurchase(event.detail, event.time, deps)
-    : applyRefund(event.detail, event.time, deps);
+  switch (event.type) {
+    case 'Purchase Completed':
+      return recordPurchase(event.detail, event.time, deps);
+    case 'Order Refunded':
+      return applyRefund(event.detail, event.time, deps);
+    case 'Email Bounced':
+      // Transient bounces (mailbox full, …) may deliver next time; only a permanent bounce suppresses the address.
+      return event.detail.bounce.bounceType === 'Permanent'
+        ? suppress(event.detail.mail.tags, `permanent bounce (${event.detail.bounce.bounceSubType ?? 'General'})`, event.time, deps)
+        : ignored();
+    case 'Email Complaint Received':
+      return suppress(event.detail.mail.tags, 'complaint', event.time, deps);
+  }
+}
+
+const ignored = (): IngestResult => ({ action: 'feedback-ignored', touchpointsCreated: [], touchpointsCancelled: [] });
+
+/**
+ * A hard bounce or complaint: stop emailing the address (as SES's account-level suppression list would) and cancel
+ * what is pending. The customer is found by the id tag the render step put on the email.
+ */
+async function suppress(tags: Record<string, string[]>, reason: string, eventTime: string, deps: IngestDeps): Promise<IngestResult> {
+  const customerId = tags.customerId?.[0];
+  if (!customerId) return ignored();
+  const at = toUtcIso(eventTime);
+  await deps.customers.markSuppressed(customerId, reason, at);
+  const cancelled: string[] = [];
+  for (const touchpoint of await deps.touchpoints.listByCustomer(customerId)) {
+    if (!CANCELLABLE_STATUSES.includes(touchpoint.status)) continue;
+    if (await deps.touchpoints.cancel(touchpoint.touchpointId, `address suppressed: ${reason}`, at)) cancelled.push(touchpoint.touchpointId);
+  }
+  return { action: 'recipient-suppressed', touchpointsCreated: [], touchpointsCancelled: cancelled };
 }
 
 async function recordPurchase(purchase: PurchaseCompleted, eventTime: string, deps: IngestDeps): Promise<IngestResult> {

@@ -56,6 +56,7 @@ export async function renderTouchpointEmail(request: RenderRequest, deps: Render
     EmailTags: [
       { Name: 'touchpointId', Value: request.touchpointId },
       { Name: 'campaignId', Value: campaign.id },
+      { Name: 'customerId', Value: message.customerId },
     ],
     Content: {
       Simple: {

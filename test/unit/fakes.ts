@@ -38,6 +38,13 @@ export class InMemoryCustomers implements CustomerRepository {
     });
   }
 
+  async markSuppressed(customerId: string, reason: string, at: string) {
+    const customer = this.items.get(customerId);
+    if (!customer || customer.suppressedAt) return false;
+    Object.assign(customer, { suppressedAt: at, suppressionReason: reason });
+    return true;
+  }
+
   async markUnsubscribed(customerId: string, at: string) {
     const customer = this.items.get(customerId);
     if (!customer || customer.unsubscribedAt) return false;

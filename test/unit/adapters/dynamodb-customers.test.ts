@@ -149,6 +149,29 @@ describe('DynamoDbCustomerRepository.markUnsubscribed', () => {
   });
 });
 
+describe('DynamoDbCustomerRepository.markSuppressed', () => {
+  const suppress = {
+    TableName: TABLE,
+    Key: { customerId: 'cust-001' },
+    UpdateExpression: 'SET suppressedAt = :at, suppressionReason = :reason',
+    ConditionExpression: 'attribute_exists(customerId) AND attribute_not_exists(suppressedAt)',
+    ExpressionAttributeValues: { ':at': EVENT_TIME, ':reason': 'complaint' },
+  };
+
+  it('records when and why the address was suppressed, once', async () => {
+    // Prepare
+    ddb.on(UpdateCommand).resolvesOnce({}).rejectsOnce(conditionFailed());
+
+    // Act
+    const first = await repository().markSuppressed('cust-001', 'complaint', EVENT_TIME);
+    const second = await repository().markSuppressed('cust-001', 'complaint', EVENT_TIME);
+
+    // Assess
+    expect([first, second]).toEqual([true, false]);
+    expect(ddb).toHaveReceivedNthCommandWith(UpdateCommand, 1, suppress);
+  });
+});
+
 describe('DynamoDbCustomerRepository.get', () => {
   it('reads consistently and turns the orderIds string set into a sorted array', async () => {
     // Prepare

@@ -110,6 +110,48 @@ describe('ingestCommerceEvent', () => {
   });
 });
 
+describe('SES feedback', () => {
+  const sesEvent = (detailType: string, detail: Record<string, unknown>) =>
+    parseCommerceEvent({
+      ...purchaseEvent(),
+      id: 'ses-1',
+      source: 'aws.ses',
+      'detail-type': detailType,
+      time: '2026-11-23T11:00:00Z',
+      detail: { ...detail, mail: { messageId: 'm-1', tags: { touchpointId: ['tp-x'], customerId: ['c-1'] } } },
+    });
+  let deps: { customers: InMemoryCustomers; touchpoints: InMemoryTouchpoints; campaigns: StaticCampaigns };
+  beforeEach(async () => {
+    deps = { customers: new InMemoryCustomers(), touchpoints: new InMemoryTouchpoints(), campaigns: new StaticCampaigns([checkInCampaign()]) };
+    await ingestCommerceEvent(parseCommerceEvent(purchaseEvent()), deps);
+  });
+
+  it('suppresses the address on a permanent bounce and cancels what is pending', async () => {
+    const result = await ingestCommerceEvent(sesEvent('Email Bounced', { eventType: 'Bounce', bounce: { bounceType: 'Permanent', bounceSubType: 'NoEmail' } }), deps);
+    expect(result).toEqual({
+      action: 'recipient-suppressed',
+      touchpointsCreated: [],
+      touchpointsCancelled: [touchpointIdFor('post-purchase-check-in', 'order:o-100')],
+    });
+    expect(await deps.customers.get('c-1')).toMatchObject({
+      suppressedAt: '2026-11-23T11:00:00.000Z',
+      suppressionReason: 'permanent bounce (NoEmail)',
+    });
+  });
+
+  it('suppresses on a complaint', async () => {
+    await ingestCommerceEvent(sesEvent('Email Complaint Received', { eventType: 'Complaint', complaint: { complaintFeedbackType: 'abuse' } }), deps);
+    expect((await deps.customers.get('c-1'))?.suppressionReason).toBe('complaint');
+  });
+
+  it('ignores a transient bounce', async () => {
+    const result = await ingestCommerceEvent(sesEvent('Email Bounced', { eventType: 'Bounce', bounce: { bounceType: 'Transient' } }), deps);
+    expect(result.action).toBe('feedback-ignored');
+    expect((await deps.customers.get('c-1'))?.suppressedAt).toBeUndefined();
+    expect([...deps.touchpoints.items.values()].map((t) => t.status)).toEqual(['PENDING']);
+  });
+});
+
 describe('parseCommerceEvent', () => {
   it('names every bad field without echoing values', () => {
     const event = purchaseEvent({ email: 'not-an-address', timeZone: 'Mars/Olympus', items: [] });
@@ -137,7 +179,7 @@ describe('parseCommerceEvent', () => {
 
   it('rejects a detail-type it does not handle', () => {
     expect(() => parseCommerceEvent(purchaseEvent({}, { 'detail-type': 'Cart Abandoned' }))).toThrow(
-      'detail-type: "Cart Abandoned" is not handled (expected one of: Purchase Completed, Order Refunded)',
+      'detail-type: "Cart Abandoned" is not handled (expected one of: Purchase Completed, Order Refunded, Email Bounced, Email Complaint Received)',
     );
   });
 });

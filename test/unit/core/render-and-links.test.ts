@@ -34,6 +34,7 @@ describe('renderTouchpointEmail', () => {
       EmailTags: [
         { Name: 'touchpointId', Value: 'tp-1' },
         { Name: 'campaignId', Value: 'post-purchase-check-in' },
+        { Name: 'customerId', Value: 'c-1' },
       ],
     });
     const simple = request.Content.Simple;
