@@ -31,7 +31,10 @@ export interface EventRuleSpec {
   /** Logical name of the rule, unique. */
   name: string;
   description: string;
-  /** Event pattern; `source` is filled in with the configured commerce source at build time. */
+  /** The bus the rule lives on: the product's bus, or the account's default bus (where AWS services publish). */
+  bus: 'product' | 'default';
+  /** Event `source` to match; absent means the configured commerce source. */
+  source?: string;
   detailTypes: string[];
   target: FunctionName;
 }
@@ -40,7 +43,17 @@ export const EVENT_RULES: readonly EventRuleSpec[] = [
   {
     name: 'commerce-events',
     description: 'Purchases and refunds from the commerce system go to the ingest function',
+    bus: 'product',
     detailTypes: [DETAIL_TYPES.purchaseCompleted, DETAIL_TYPES.orderRefunded],
+    target: 'ingest-event',
+  },
+  {
+    name: 'ses-feedback',
+    description: 'Hard bounces and complaints from SES suppress the address',
+    // SES configuration sets can publish only to the default bus.
+    bus: 'default',
+    source: 'aws.ses',
+    detailTypes: [DETAIL_TYPES.emailBounced, DETAIL_TYPES.emailComplaint],
     target: 'ingest-event',
   },
 ];

@@ -35,7 +35,12 @@ export function parseCampaignText(text: string, displayName: string): { campaign
   if (parsed.success) return { campaign: parsed.data, problems: [] };
   const located = parsed.error.issues.map((issue) => {
     const path = issue.code === 'unrecognized_keys' ? [...issue.path, issue.keys[0] ?? ''] : issue.path;
-    const message = issue.code === 'unrecognized_keys' ? `is not a known field (${issue.message})` : issue.message;
+    const message =
+      issue.code === 'unrecognized_keys'
+        ? `is not a known field (${issue.message})`
+        : issue.code === 'invalid_type' && issue.message.endsWith('received undefined')
+          ? `is missing (expected ${issue.expected})`
+          : issue.message;
     const line = lineOf(doc, counter, path);
     return { line, text: `${displayName}:${line} ${pathText(path)}: ${message}` };
   });

@@ -2,6 +2,9 @@ import { createHash } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { AwsCustomResource, AwsCustomResourcePolicy, PhysicalResourceId } from 'aws-cdk-lib/custom-resources';
+import { RemovalPolicy } from 'aws-cdk-lib';
+import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { loadCampaignDirectory } from '../../core/campaigns/load.ts';
 
@@ -28,6 +31,10 @@ export class CampaignSeed extends Construct {
     const dir = props.campaignsDir ?? fileURLToPath(new URL('../../campaigns', import.meta.url));
     const campaigns = loadCampaignDirectory(dir);
     this.campaignIds = campaigns.map((c) => c.id);
+    // Our own role and log group instead of the provider's default AWS managed policy (logs anywhere).
+    const role = new Role(this, 'ProviderRole', { assumedBy: new ServicePrincipal('lambda.amazonaws.com') });
+    const logGroup = new LogGroup(this, 'ProviderLogs', { retention: RetentionDays.ONE_MONTH, removalPolicy: RemovalPolicy.DESTROY });
+    logGroup.grantWrite(role);
     for (const campaign of campaigns) {
       const definition = JSON.stringify(campaign);
       const digest = createHash('sha256').update(definition).digest('hex').slice(0, 16);
@@ -50,6 +57,8 @@ export class CampaignSeed extends Construct {
         onUpdate: putItem,
         policy: AwsCustomResourcePolicy.fromSdkCalls({ resources: [props.table.tableArn] }),
         installLatestAwsSdk: false,
+        role,
+        logGroup,
       });
     }
   }

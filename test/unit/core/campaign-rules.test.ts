@@ -42,6 +42,10 @@ describe('campaign rules', () => {
     ]);
   });
 
+  it('says which required field is missing', () => {
+    expect(parseCampaignText(valid.replace('delay: P3D\n', ''), 'x.yaml').problems).toEqual(['x.yaml:1 delay: is missing (expected string)']);
+  });
+
   it('reports YAML syntax errors with their line', () => {
     expect(parseCampaignText('id: x\nkind: check-in\n\tdelay: P3D\n', 'c.yaml').problems).toEqual(['c.yaml:3 Tabs are not allowed as indentation']);
   });

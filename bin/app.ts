@@ -1,0 +1,16 @@
+import { App, Validations } from 'aws-cdk-lib';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { OutreachConfigError, readOutreachConfig } from '../lib/config.ts';
+import { addOutreachStacks } from '../lib/outreach-stacks.ts';
+
+const app = new App();
+try {
+  addOutreachStacks(app, readOutreachConfig(app));
+} catch (error) {
+  // A settings mistake is the admin's to fix: show the message, not a stack trace.
+  if (!(error instanceof OutreachConfigError)) throw error;
+  console.error(error.message);
+  process.exit(1);
+}
+// cdk-nag v3 is a policy validation plugin: any unacknowledged AwsSolutions finding fails synth.
+Validations.of(app).addPlugins(new AwsSolutionsChecks(app));

@@ -1,0 +1,79 @@
+import { Duration } from 'aws-cdk-lib';
+import { Alarm, ComparisonOperator, type IMetric, MathExpression, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
+import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Key } from 'aws-cdk-lib/aws-kms';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import { Topic } from 'aws-cdk-lib/aws-sns';
+import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
+import type { IQueue } from 'aws-cdk-lib/aws-sqs';
+import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
+import { Construct } from 'constructs';
+import { pascalCase } from '../naming.ts';
+
+export interface OutreachAlarmsProps {
+  readonly functions: Readonly<Record<string, IFunction>>;
+  readonly stateMachines: Readonly<Record<string, IStateMachine>>;
+  readonly deadLetterQueue: IQueue;
+  /** @default - no subscription; subscribe to `topic` yourself */
+  readonly alertEmail?: string;
+}
+
+/**
+ * Nobody watches the system, so anything that went wrong pages: a dead letter, a function error, a workflow that did
+ * not succeed. All alarms go to one encrypted SNS topic.
+ */
+export class OutreachAlarms extends Construct {
+  readonly topic: Topic;
+  readonly alarms: readonly Alarm[];
+
+  constructor(scope: Construct, id: string, props: OutreachAlarmsProps) {
+    super(scope, id);
+    // A customer managed key: CloudWatch cannot publish to a topic encrypted with the AWS managed aws/sns key.
+    const key = new Key(this, 'TopicKey', { enableKeyRotation: true, description: 'Encrypts the outreach alarm topic' });
+    key.addToResourcePolicy(
+      new PolicyStatement({
+        principals: [new ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+        resources: ['*'],
+      }),
+    );
+    this.topic = new Topic(this, 'Topic', { displayName: 'Outreach alarms', masterKey: key, enforceSSL: true });
+    if (props.alertEmail) this.topic.addSubscription(new EmailSubscription(props.alertEmail));
+
+    const alarms: Alarm[] = [];
+    const alarm = (alarmId: string, description: string, metric: IMetric) => {
+      const created = new Alarm(this, alarmId, {
+        alarmDescription: description,
+        metric,
+        threshold: 0,
+        comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+        evaluationPeriods: 1,
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+      });
+      created.addAlarmAction(new SnsAction(this.topic));
+      alarms.push(created);
+    };
+
+    alarm(
+      'DeadLetters',
+      'Events or schedule runs that could not be processed are waiting in the dead-letter queue (each message says why).',
+      props.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1), statistic: 'Maximum' }),
+    );
+    for (const [name, fn] of Object.entries(props.functions)) {
+      alarm(`${pascalCase(name)}Errors`, `The ${name} function failed.`, fn.metricErrors({ period: Duration.minutes(5), statistic: 'Sum' }));
+    }
+    for (const [name, machine] of Object.entries(props.stateMachines)) {
+      alarm(
+        `${pascalCase(name)}WorkflowFailed`,
+        `Executions of the ${name} workflow failed or timed out (the touchpoint is the execution name).`,
+        new MathExpression({
+          expression: 'FILL(failed, 0) + FILL(timedOut, 0)',
+          usingMetrics: { failed: machine.metricFailed(), timedOut: machine.metricTimedOut() },
+          period: Duration.minutes(5),
+        }),
+      );
+    }
+    this.alarms = alarms;
+  }
+}

@@ -1,0 +1,94 @@
+import { Duration } from 'aws-cdk-lib';
+import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
+import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
+import type { Construct } from 'constructs';
+import { ENV, FUNCTION_NAMES, type FunctionName } from '../../core/topology.ts';
+import { pascalCase } from '../naming.ts';
+import { type OutreachTables, type TableKey, indexNamesOf } from './outreach-data.ts';
+import { OutreachFunction, type TableAccess } from './outreach-function.ts';
+
+/** Plain settings a function may receive, by ENV key. */
+export type SettingName = 'dispatchShards' | 'senderAddress' | 'configurationSet' | 'publicBaseUrl';
+
+export interface FunctionWiring {
+  readonly tables: Partial<Record<TableKey, TableAccess>>;
+  /** Reads the link-signing secret (signs or verifies the tokens in email links). */
+  readonly linkSecret?: boolean;
+  /** Starts the workflows (gets WORKFLOW_ARNS and states:StartExecution on each). */
+  readonly startsWorkflows?: boolean;
+  readonly settings?: readonly SettingName[];
+  /** @default 30 seconds */
+  readonly timeout?: Duration;
+}
+
+/**
+ * Least privilege, per function, as data: every table grant, secret grant and environment variable is derived from
+ * this table and nothing else, so review happens here. It mirrors what each handler parses from its environment.
+ */
+export const FUNCTION_WIRING: Readonly<Record<FunctionName, FunctionWiring>> = {
+  'ingest-event': {
+    tables: { customers: 'readWrite', touchpoints: 'readWrite', campaigns: 'read' },
+    settings: ['dispatchShards'],
+  },
+  'dispatch-due': {
+    tables: { touchpoints: 'readWrite' },
+    startsWorkflows: true,
+    settings: ['dispatchShards'],
+    // Finishes well before the next run a minute later.
+    timeout: Duration.seconds(55),
+  },
+  'check-eligibility': {
+    tables: { customers: 'read', touchpoints: 'read', campaigns: 'read' },
+    settings: ['dispatchShards'],
+  },
+  'render-email': {
+    tables: { campaigns: 'read' },
+    linkSecret: true,
+    settings: ['senderAddress', 'configurationSet', 'publicBaseUrl'],
+  },
+  'record-outcome': {
+    tables: { touchpoints: 'readWrite' },
+    settings: ['dispatchShards'],
+  },
+  unsubscribe: {
+    tables: { customers: 'readWrite', touchpoints: 'readWrite' },
+    linkSecret: true,
+    settings: ['dispatchShards'],
+    timeout: Duration.seconds(10),
+  },
+};
+
+export type OutreachFunctions = Readonly<Record<FunctionName, OutreachFunction>>;
+
+/** One OutreachFunction per FUNCTION_NAMES entry, unwired. */
+export function createOutreachFunctions(scope: Construct, functionsDir?: string): OutreachFunctions {
+  return Object.fromEntries(
+    FUNCTION_NAMES.map((name) => {
+      const { timeout } = FUNCTION_WIRING[name];
+      return [name, new OutreachFunction(scope, pascalCase(name), { name, ...(functionsDir ? { functionsDir } : {}), ...(timeout ? { timeout } : {}) })];
+    }),
+  ) as Record<FunctionName, OutreachFunction>;
+}
+
+export interface FunctionResources {
+  readonly tables: OutreachTables;
+  readonly linkSecret: ISecret;
+  readonly workflows: Readonly<Record<string, IStateMachine>>;
+  readonly settings: Readonly<Record<SettingName, string>>;
+}
+
+const tableEnv = (key: TableKey) => ENV[`${key}Table` as const];
+
+/** Applies FUNCTION_WIRING: environment variables and IAM grants together. */
+export function wireOutreachFunctions(functions: OutreachFunctions, resources: FunctionResources): void {
+  for (const name of FUNCTION_NAMES) {
+    const fn = functions[name];
+    const wiring = FUNCTION_WIRING[name];
+    for (const [key, access] of Object.entries(wiring.tables) as Array<[TableKey, TableAccess]>) {
+      fn.bindTable(tableEnv(key), resources.tables[key], access, indexNamesOf(key));
+    }
+    if (wiring.linkSecret) fn.bindSecret(ENV.linkSecretArn, resources.linkSecret);
+    if (wiring.startsWorkflows) fn.bindWorkflows(resources.workflows);
+    for (const setting of wiring.settings ?? []) fn.bindValue(ENV[setting], resources.settings[setting]);
+  }
+}

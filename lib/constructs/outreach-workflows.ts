@@ -1,0 +1,71 @@
+import { join } from 'node:path';
+import { Names, RemovalPolicy } from 'aws-cdk-lib';
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { DefinitionBody, LogLevel, StateMachine, StateMachineType } from 'aws-cdk-lib/aws-stepfunctions';
+import { Construct } from 'constructs';
+import { type FunctionName, WORKFLOWS, type WorkflowName } from '../../core/topology.ts';
+import { acknowledgeNag } from '../nag.ts';
+import { pascalCase } from '../naming.ts';
+import { DEFAULT_WORKFLOWS_DIR } from '../paths.ts';
+import type { OutreachSending } from './outreach-sending.ts';
+import { inspectWorkflow } from './workflow-definition.ts';
+
+export interface OutreachWorkflowsProps {
+  readonly functions: Readonly<Record<FunctionName, IFunction>>;
+  readonly sending: OutreachSending;
+  /**
+   * Folder holding `<name>.asl.json` for every WORKFLOWS entry.
+   * @default the project's `workflows/` folder
+   */
+  readonly workflowsDir?: string;
+}
+
+/**
+ * One Standard state machine per WORKFLOWS entry, deployed from the same workflows/<name>.asl.json the local stack
+ * runs, with each function placeholder substituted and granted, and nothing else.
+ */
+export class OutreachWorkflows extends Construct {
+  readonly stateMachines: Readonly<Record<WorkflowName, StateMachine>>;
+
+  constructor(scope: Construct, id: string, props: OutreachWorkflowsProps) {
+    super(scope, id);
+    const dir = props.workflowsDir ?? DEFAULT_WORKFLOWS_DIR;
+    this.stateMachines = Object.fromEntries(
+      (Object.entries(WORKFLOWS) as Array<[WorkflowName, string]>).map(([kind, file]) => [kind, this.stateMachine(kind, join(dir, `${file}.asl.json`), props)]),
+    ) as Record<WorkflowName, StateMachine>;
+  }
+
+  private stateMachine(kind: WorkflowName, path: string, props: OutreachWorkflowsProps): StateMachine {
+    const usage = inspectWorkflow(path);
+    const id = pascalCase(kind);
+    const logGroup = new LogGroup(this, `${id}Logs`, {
+      // The /aws/vendedlogs/ prefix keeps Step Functions' log delivery out of the account's log resource policy size limit.
+      logGroupName: `/aws/vendedlogs/states/${Names.uniqueResourceName(this, { maxLength: 200, separator: '-' })}-${kind}`,
+      retention: RetentionDays.ONE_MONTH,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    const functions = [...usage.functions].map(([placeholder, name]) => [placeholder, props.functions[name]] as const);
+    const machine = new StateMachine(this, id, {
+      stateMachineType: StateMachineType.STANDARD,
+      definitionBody: DefinitionBody.fromFile(path),
+      definitionSubstitutions: Object.fromEntries(functions.map(([placeholder, fn]) => [placeholder, fn.functionArn])),
+      tracingEnabled: true,
+      // Every state transition is logged (ALL), but never its input or output: those carry email addresses, names and
+      // rendered emails. The execution name is the touchpoint id, which is enough to follow one email end to end.
+      logs: { destination: logGroup, level: LogLevel.ALL, includeExecutionData: false },
+    });
+    // The unqualified ARN only: fn.grantInvoke() would add `<arn>:*` (every version and alias).
+    if (functions.length > 0) {
+      machine.addToRolePolicy(new PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: functions.map(([, fn]) => fn.functionArn) }));
+    }
+    if (usage.sendsEmail) props.sending.grantSendEmail(machine);
+    acknowledgeNag(
+      machine.role,
+      'AwsSolutions-IAM5[Resource::*]',
+      'Step Functions log delivery (logs:CreateLogDelivery, logs:GetLogDelivery, …, logs:DescribeLogGroups) and X-Ray (xray:PutTraceSegments, …) support no resource-level permissions.',
+    );
+    return machine;
+  }
+}
