@@ -1,0 +1,123 @@
+/**
+ * DynamoDB, locally: dynalite on 127.0.0.1 (in memory, or LevelDB under <data-dir>/dynamodb), with the tables
+ * created from TABLES in core/topology.ts. dynalite has no transactions, TTL, streams or PartiQL; nothing here needs them.
+ */
+import { mkdirSync } from 'node:fs';
+import type { Server } from 'node:http';
+import { join } from 'node:path';
+import {
+  CreateTableCommand,
+  DescribeTableCommand,
+  type DynamoDBClient,
+  type GlobalSecondaryIndex,
+  QueryCommand,
+  ResourceNotFoundException,
+} from '@aws-sdk/client-dynamodb';
+import dynalite from 'dynalite';
+import { TABLES } from '../core/topology.ts';
+import { closeServer, listen } from './http.ts';
+
+export type TableKey = keyof typeof TABLES;
+export type TableNames = Record<TableKey, string>;
+
+
+export function localTableNames(prefix = 'outreach'): TableNames {
+  return Object.fromEntries(Object.keys(TABLES).map((key) => [key, `${prefix}-${key}`])) as TableNames;
+}
+
+export async function startDynamo(options: { port: number; dataDir?: string }): Promise<{ server: Server; port: number; endpoint: string; close(): Promise<void> }> {
+  let path: string | undefined;
+  if (options.dataDir) {
+    path = join(options.dataDir, 'dynamodb');
+    mkdirSync(path, { recursive: true });
+  }
+  const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0, ...(path ? { path } : {}) });
+  const port = await listen(server, options.port);
+  return { server, port, endpoint: `http://127.0.0.1:${port}`, close: () => closeServer(server) };
+}
+
+interface IndexSpec {
+  name: string;
+  partitionKey: string;
+  sortKey?: string;
+  include?: readonly string[];
+}
+
+const isIndexSpec = (value: unknown): value is IndexSpec =>
+  typeof value === 'object' && value !== null && typeof (value as IndexSpec).name === 'string' && typeof (value as IndexSpec).partitionKey === 'string';
+
+/** CreateTable inputs for every table in TABLES: keys, and every index spec found on the table as a GSI. */
+export function tableDefinitions(names: TableNames) {
+  return (Object.entries(TABLES) as Array<[TableKey, (typeof TABLES)[TableKey]]>).map(([key, spec]) => {
+    const attributes = new Set<string>();
+    const keySchema = (partitionKey: string, sortKey?: string) => {
+      attributes.add(partitionKey);
+      if (sortKey) attributes.add(sortKey);
+      return [
+        { AttributeName: partitionKey, KeyType: 'HASH' as const },
+        ...(sortKey ? [{ AttributeName: sortKey, KeyType: 'RANGE' as const }] : []),
+      ];
+    };
+    const tableKeys = keySchema(spec.partitionKey, 'sortKey' in spec ? spec.sortKey : undefined);
+    const indexes: GlobalSecondaryIndex[] = Object.values(spec)
+      .filter(isIndexSpec)
+      .map((index) => ({
+        IndexName: index.name,
+        KeySchema: keySchema(index.partitionKey, index.sortKey),
+        Projection: index.include ? { ProjectionType: 'INCLUDE', NonKeyAttributes: [...index.include] } : { ProjectionType: 'ALL' },
+      }));
+    return {
+      TableName: names[key],
+      BillingMode: 'PAY_PER_REQUEST' as const,
+      KeySchema: tableKeys,
+      AttributeDefinitions: [...attributes].map((name) => ({ AttributeName: name, AttributeType: 'S' as const })),
+      ...(indexes.length > 0 ? { GlobalSecondaryIndexes: indexes } : {}),
+    };
+  });
+}
+
+/** Creates the tables that do not exist yet (a --data-dir store keeps them across restarts). */
+export async function createTables(client: DynamoDBClient, names: TableNames): Promise<void> {
+  for (const definition of tableDefinitions(names)) {
+    try {
+      await client.send(new DescribeTableCommand({ TableName: definition.TableName }));
+    } catch (error) {
+      if (!(error instanceof ResourceNotFoundException)) throw error;
+      await client.send(new CreateTableCommand(definition));
+    }
+  }
+}
+
+/**
+ * The earliest time something in the sparse `byDue` index comes due (a PENDING touchpoint's due time, or a claimed
+ * one's lease end): one ascending Query with Limit 1 per shard. `afterDueKey` skips a key the dispatcher keeps leaving.
+ */
+export function pendingDueProbe(client: DynamoDBClient, touchpointsTable: string, shards: number) {
+  const index = TABLES.touchpoints.dueIndex;
+  return async (afterDueKey?: string): Promise<{ dueMs: number; dueKey: string } | undefined> => {
+    const heads = await Promise.all(
+      Array.from({ length: shards }, async (_, shard) => {
+        const result = await client.send(
+          new QueryCommand({
+            TableName: touchpointsTable,
+            IndexName: index.name,
+            KeyConditionExpression: afterDueKey ? '#shard = :shard AND #key > :after' : '#shard = :shard',
+            ExpressionAttributeNames: afterDueKey ? { '#shard': index.partitionKey, '#key': index.sortKey } : { '#shard': index.partitionKey },
+            ExpressionAttributeValues: {
+              // Every key attribute is a string, dueShard included, as in the CDK tables and the adapter.
+              ':shard': { S: String(shard) },
+              ...(afterDueKey ? { ':after': { S: afterDueKey } } : {}),
+            },
+            ScanIndexForward: true,
+            Limit: 1,
+          }),
+        );
+        // The sort key, not `dueAt`: a claimed touchpoint stays in the index under its lease time, and the dispatcher
+        // compares scheduled times with this key.
+        const dueKey = result.Items?.[0]?.[index.sortKey]?.S;
+        return dueKey ? { dueMs: Date.parse(dueKey.split('#')[0]!), dueKey } : undefined;
+      }),
+    );
+    return heads.filter((h) => h !== undefined && !Number.isNaN(h.dueMs)).sort((a, b) => a!.dueMs - b!.dueMs)[0];
+  };
+}

@@ -1,0 +1,54 @@
+/**
+ * The local Secrets Manager: one generated secret, the key that signs links in emails (unsubscribe, survey). Random
+ * per start, or kept in <data-dir>/link-signing-secret so links in emails stay valid across restarts.
+ */
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { AwsServiceError } from './aws-error.ts';
+import { LOCAL_ACCOUNT_ID, LOCAL_REGION } from './lambda-runtime.ts';
+
+export interface LocalSecret {
+  name: string;
+  arn: string;
+  value: string;
+  versionId: string;
+  createdDate: Date;
+}
+
+export const LINK_SECRET_NAME = 'outreach/link-signing-key';
+
+export function createLinkSecret(dataDir?: string): LocalSecret {
+  const suffix = 'L0c4lK';
+  const base = { name: LINK_SECRET_NAME, arn: `arn:aws:secretsmanager:${LOCAL_REGION}:${LOCAL_ACCOUNT_ID}:secret:${LINK_SECRET_NAME}-${suffix}` };
+  if (dataDir) {
+    mkdirSync(dataDir, { recursive: true });
+    const file = join(dataDir, 'link-signing-secret');
+    if (!existsSync(file)) writeFileSync(file, randomBytes(32).toString('hex'), { mode: 0o600 });
+    return { ...base, value: readFileSync(file, 'utf8').trim(), versionId: 'local-persisted', createdDate: statSync(file).mtime };
+  }
+  return { ...base, value: randomBytes(32).toString('hex'), versionId: `local-${randomBytes(8).toString('hex')}`, createdDate: new Date() };
+}
+
+export class LocalSecretsManager {
+  constructor(private readonly secrets: readonly LocalSecret[]) {}
+
+  getSecretValue(request: { SecretId?: unknown; VersionStage?: unknown }): Record<string, unknown> {
+    const id = request.SecretId;
+    if (typeof id !== 'string' || id.length === 0) throw new AwsServiceError('InvalidParameterException', 'You must provide a SecretId.');
+    if (request.VersionStage !== undefined && request.VersionStage !== 'AWSCURRENT') {
+      throw new AwsServiceError('ResourceNotFoundException', `Secrets Manager can't find the specified secret value for staging label: ${String(request.VersionStage)}`);
+    }
+    // Like AWS, accept the name, the full ARN, or the ARN without its random 6-character suffix.
+    const secret = this.secrets.find((s) => s.name === id || s.arn === id || s.arn.replace(/-[A-Za-z0-9]{6}$/, '') === id);
+    if (!secret) throw new AwsServiceError('ResourceNotFoundException', "Secrets Manager can't find the specified secret.");
+    return {
+      ARN: secret.arn,
+      Name: secret.name,
+      VersionId: secret.versionId,
+      SecretString: secret.value,
+      VersionStages: ['AWSCURRENT'],
+      CreatedDate: secret.createdDate.getTime() / 1000,
+    };
+  }
+}
