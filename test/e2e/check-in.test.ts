@@ -169,6 +169,33 @@ describe('check-in emails on the local stack', () => {
     expect(sent.toFormat('HH:mm')).toBe(timing.quietHours!.end);
   });
 
+  it('reschedules at send time when the recipient has moved into a zone where it is now quiet hours', async () => {
+    // Planned for a zone where the due time is fine…
+    const customer = newCustomer({ quietAtDue: false });
+    const due = dueFor(customer.timeZone);
+    await put(buys(customer));
+    await stack.settle();
+    const [planned] = await touchpointsOf(customer);
+    expect(planned).toMatchObject({ dueAt: due, generation: 0 });
+    // …then a later purchase says they now live where that instant falls in quiet hours.
+    const movedTo = ZONES.find((zone) => nextAllowedTime(due, timing.quietHours!, zone) !== due);
+    if (!movedTo) throw new Error(`no test zone where ${due} is in quiet hours`);
+    await stack.advance(MINUTE);
+    await put(buys({ ...customer, timeZone: movedTo }));
+
+    await stack.advance(pastDue);
+
+    const first = (await touchpointsOf(customer)).find((t) => t.touchpointId === planned!.touchpointId);
+    const allowedAt = nextAllowedTime(due, timing.quietHours!, movedTo);
+    expect(first).toMatchObject({ status: 'SENT', generation: 1, dueAt: allowedAt, sentAt: allowedAt });
+    const runs = stack.executions().filter((e) => e.name.startsWith(`${String(planned!.touchpointId)}-g`));
+    expect(runs.map((e) => [e.name.slice(-3), e.status])).toEqual([
+      ['-g0', 'SUCCEEDED'],
+      ['-g1', 'SUCCEEDED'],
+    ]);
+    expect(DateTime.fromISO(String(first!.sentAt), { zone: movedTo }).toFormat('HH:mm')).toBe(timing.quietHours!.end);
+  });
+
   it('suppresses an address SES reports as a hard bounce (mailbox simulator): no further email', async () => {
     const customer = { ...newCustomer({ quietAtDue: false }), email: 'bounce@simulator.amazonses.com' };
     await put(buys(customer));
