@@ -1,5 +1,6 @@
 /** Handler configuration from environment variables, parsed when a handler module loads so a bad deploy fails fast. */
 import { z } from 'zod';
+import { DEFAULT_DISPATCH_SHARDS } from '../core/topology.ts';
 
 export function parseEnv<T extends z.ZodRawShape>(shape: T, source: NodeJS.ProcessEnv = process.env): z.infer<z.ZodObject<T>> {
   const result = z.object(shape).safeParse(source);
@@ -11,3 +12,6 @@ export function parseEnv<T extends z.ZodRawShape>(shape: T, source: NodeJS.Proce
 }
 
 export const envString = z.string().min(1, 'must be set');
+
+/** DISPATCH_SHARDS: shards of the due index, shared by every function that writes or reads touchpoints. */
+export const envShardCount = z.coerce.number().int().min(1).max(64).default(DEFAULT_DISPATCH_SHARDS);

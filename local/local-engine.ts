@@ -7,20 +7,7 @@
  *   the clock run fast or jump.
  */
 import { StateMachine } from 'aws-local-stepfunctions';
-
-type WithResolvers = <T>() => { promise: Promise<T>; resolve: (value: T | PromiseLike<T>) => void; reject: (reason?: unknown) => void };
-const promiseStatics = Promise as unknown as { withResolvers?: WithResolvers };
-if (typeof promiseStatics.withResolvers !== 'function') {
-  promiseStatics.withResolvers = <T,>() => {
-    let resolve!: (value: T | PromiseLike<T>) => void;
-    let reject!: (reason?: unknown) => void;
-    const promise = new Promise<T>((res, rej) => {
-      resolve = res;
-      reject = rej;
-    });
-    return { promise, resolve, reject };
-  };
-}
+import './promise-with-resolvers.ts';
 
 /** Runs `fn` synchronously with `new Date()` and `Date.now()` reading `fixedMs`; restores the real Date after. */
 export function withFixedNow<T>(fixedMs: number, fn: () => T): T {

@@ -3,16 +3,15 @@ import { DynamoDbCampaignCatalog } from '../../adapters/dynamodb-campaigns.ts';
 import { createDocumentClient } from '../../adapters/dynamodb-client.ts';
 import { DynamoDbCustomerRepository } from '../../adapters/dynamodb-customers.ts';
 import { DynamoDbTouchpointRepository } from '../../adapters/dynamodb-touchpoints.ts';
-import { envString, parseEnv } from '../../adapters/env.ts';
+import { envShardCount, envString, parseEnv } from '../../adapters/env.ts';
 import { describeIssues, InvalidInputError } from '../../core/errors.ts';
-import { DEFAULT_DISPATCH_SHARDS } from '../../core/topology.ts';
 import { checkEligibility } from '../../core/use-cases/check-eligibility.ts';
 
 const env = parseEnv({
   CUSTOMERS_TABLE: envString,
   TOUCHPOINTS_TABLE: envString,
   CAMPAIGNS_TABLE: envString,
-  DISPATCH_SHARDS: z.coerce.number().int().min(1).max(64).default(DEFAULT_DISPATCH_SHARDS),
+  DISPATCH_SHARDS: envShardCount,
 });
 const db = createDocumentClient();
 const deps = {

@@ -1,11 +1,10 @@
 import { z } from 'zod';
 import { createDocumentClient } from '../../adapters/dynamodb-client.ts';
 import { DynamoDbTouchpointRepository } from '../../adapters/dynamodb-touchpoints.ts';
-import { envString, parseEnv } from '../../adapters/env.ts';
+import { envShardCount, envString, parseEnv } from '../../adapters/env.ts';
 import { createLogger } from '../../adapters/logger.ts';
 import { StepFunctionsWorkflowStarter } from '../../adapters/sfn-workflow-starter.ts';
 import { describeIssues, InvalidInputError } from '../../core/errors.ts';
-import { DEFAULT_DISPATCH_SHARDS } from '../../core/topology.ts';
 import { dispatchDueTouchpoints } from '../../core/use-cases/dispatch-due-touchpoints.ts';
 
 const env = parseEnv({
@@ -14,7 +13,7 @@ const env = parseEnv({
     .string()
     .transform((text) => JSON.parse(text) as unknown)
     .pipe(z.record(z.string(), z.string().min(1))),
-  DISPATCH_SHARDS: z.coerce.number().int().min(1).max(64).default(DEFAULT_DISPATCH_SHARDS),
+  DISPATCH_SHARDS: envShardCount,
 });
 const deps = {
   touchpoints: new DynamoDbTouchpointRepository(env.TOUCHPOINTS_TABLE, env.DISPATCH_SHARDS, createDocumentClient()),

@@ -1,15 +1,13 @@
-import { z } from 'zod';
 import { createDocumentClient } from '../../adapters/dynamodb-client.ts';
 import { DynamoDbTouchpointRepository } from '../../adapters/dynamodb-touchpoints.ts';
-import { envString, parseEnv } from '../../adapters/env.ts';
+import { envShardCount, envString, parseEnv } from '../../adapters/env.ts';
 import { createLogger } from '../../adapters/logger.ts';
 import { describeIssues, InvalidInputError } from '../../core/errors.ts';
-import { DEFAULT_DISPATCH_SHARDS } from '../../core/topology.ts';
 import { outcomeRequestSchema, recordTouchpointOutcome } from '../../core/use-cases/record-touchpoint-outcome.ts';
 
 const env = parseEnv({
   TOUCHPOINTS_TABLE: envString,
-  DISPATCH_SHARDS: z.coerce.number().int().min(1).max(64).default(DEFAULT_DISPATCH_SHARDS),
+  DISPATCH_SHARDS: envShardCount,
 });
 const deps = { touchpoints: new DynamoDbTouchpointRepository(env.TOUCHPOINTS_TABLE, env.DISPATCH_SHARDS, createDocumentClient()) };
 const logger = createLogger('record-outcome');

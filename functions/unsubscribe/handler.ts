@@ -3,11 +3,10 @@ import { z } from 'zod';
 import { createDocumentClient } from '../../adapters/dynamodb-client.ts';
 import { DynamoDbCustomerRepository } from '../../adapters/dynamodb-customers.ts';
 import { DynamoDbTouchpointRepository } from '../../adapters/dynamodb-touchpoints.ts';
-import { envString, parseEnv } from '../../adapters/env.ts';
+import { envShardCount, envString, parseEnv } from '../../adapters/env.ts';
 import { createLogger } from '../../adapters/logger.ts';
 import { secretsManagerSigningKey } from '../../adapters/secrets-signing-key.ts';
 import { InvalidLinkTokenError } from '../../core/errors.ts';
-import { DEFAULT_DISPATCH_SHARDS } from '../../core/topology.ts';
 import { unsubscribeCustomer, verifyUnsubscribeLink } from '../../core/use-cases/unsubscribe-customer.ts';
 import { confirmPage, donePage, invalidLinkPage } from './pages.ts';
 
@@ -15,7 +14,7 @@ const env = parseEnv({
   CUSTOMERS_TABLE: envString,
   TOUCHPOINTS_TABLE: envString,
   LINK_SECRET_ARN: envString,
-  DISPATCH_SHARDS: z.coerce.number().int().min(1).max(64).default(DEFAULT_DISPATCH_SHARDS),
+  DISPATCH_SHARDS: envShardCount,
 });
 const db = createDocumentClient();
 const deps = {

@@ -2,21 +2,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { WORKFLOW_FUNCTION_PLACEHOLDERS, type FunctionName } from '../../core/topology.ts';
-
-// aws-local-stepfunctions 3 calls Promise.withResolvers, which Node only has from 22 on.
-type WithResolvers = <T>() => { promise: Promise<T>; resolve: (value: T | PromiseLike<T>) => void; reject: (reason?: unknown) => void };
-const promiseStatics = Promise as unknown as { withResolvers?: WithResolvers };
-if (typeof promiseStatics.withResolvers !== 'function') {
-  promiseStatics.withResolvers = <T,>() => {
-    let resolve!: (value: T | PromiseLike<T>) => void;
-    let reject!: (reason?: unknown) => void;
-    const promise = new Promise<T>((res, rej) => {
-      resolve = res;
-      reject = rej;
-    });
-    return { promise, resolve, reject };
-  };
-}
+import '../../local/promise-with-resolvers.ts';
 
 export const WORKFLOWS_DIR = 'workflows';
 
