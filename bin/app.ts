@@ -1,5 +1,6 @@
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
+import { InvalidCampaignError } from '../core/errors.ts';
 import { OutreachConfigError, readOutreachConfig } from '../lib/config.ts';
 import { addOutreachStacks } from '../lib/outreach-stacks.ts';
 
@@ -7,8 +8,8 @@ const app = new App();
 try {
   addOutreachStacks(app, readOutreachConfig(app));
 } catch (error) {
-  // A settings mistake is the admin's to fix: show the message, not a stack trace.
-  if (!(error instanceof OutreachConfigError)) throw error;
+  // A settings or campaign-rule mistake is a person's to fix: show the message, not a stack trace.
+  if (!(error instanceof OutreachConfigError || error instanceof InvalidCampaignError)) throw error;
   console.error(error.message);
   process.exit(1);
 }
