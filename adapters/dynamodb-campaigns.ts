@@ -1,4 +1,4 @@
-import { GetCommand, PutCommand, ScanCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { PutCommand, ScanCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { campaignSchema, type Campaign } from '../core/campaigns/schema.ts';
 import type { CampaignCatalog } from '../core/ports.ts';
 import { createDocumentClient } from './dynamodb-client.ts';

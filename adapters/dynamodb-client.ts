@@ -12,3 +12,14 @@ export function createDocumentClient(client = new DynamoDBClient({})): DynamoDBD
 export function isConditionFailure(error: unknown): boolean {
   return error instanceof Error && error.name === 'ConditionalCheckFailedException';
 }
+
+/** Runs a conditional write: true when it applied, false when its condition did not hold; other errors propagate. */
+export async function writeIfCondition(write: Promise<unknown>): Promise<boolean> {
+  try {
+    await write;
+    return true;
+  } catch (error) {
+    if (isConditionFailure(error)) return false;
+    throw error;
+  }
+}

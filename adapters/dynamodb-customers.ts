@@ -1,7 +1,7 @@
 import { GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Customer } from '../core/model.ts';
 import type { CustomerProfile, CustomerRepository } from '../core/ports.ts';
-import { createDocumentClient, isConditionFailure } from './dynamodb-client.ts';
+import { createDocumentClient, isConditionFailure, writeIfCondition } from './dynamodb-client.ts';
 
 export class DynamoDbCustomerRepository implements CustomerRepository {
   constructor(
@@ -53,8 +53,8 @@ export class DynamoDbCustomerRepository implements CustomerRepository {
   }
 
   async markSuppressed(customerId: string, reason: string, at: string): Promise<boolean> {
-    try {
-      await this.db.send(
+    return writeIfCondition(
+      this.db.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: { customerId },
@@ -62,17 +62,13 @@ export class DynamoDbCustomerRepository implements CustomerRepository {
           ConditionExpression: 'attribute_exists(customerId) AND attribute_not_exists(suppressedAt)',
           ExpressionAttributeValues: { ':at': at, ':reason': reason },
         }),
-      );
-      return true;
-    } catch (error) {
-      if (isConditionFailure(error)) return false;
-      throw error;
-    }
+      ),
+    );
   }
 
   async markUnsubscribed(customerId: string, at: string): Promise<boolean> {
-    try {
-      await this.db.send(
+    return writeIfCondition(
+      this.db.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: { customerId },
@@ -80,11 +76,7 @@ export class DynamoDbCustomerRepository implements CustomerRepository {
           ConditionExpression: 'attribute_exists(customerId) AND attribute_not_exists(unsubscribedAt)',
           ExpressionAttributeValues: { ':at': at },
         }),
-      );
-      return true;
-    } catch (error) {
-      if (isConditionFailure(error)) return false;
-      throw error;
-    }
+      ),
+    );
   }
 }

@@ -4,7 +4,7 @@ import type { Touchpoint, TouchpointStatus } from '../core/model.ts';
 import type { DueTouchpoint, TouchpointRepository, TouchpointTransition } from '../core/ports.ts';
 import { TABLES } from '../core/topology.ts';
 import { shardOf } from '../core/touchpoint-id.ts';
-import { createDocumentClient, isConditionFailure } from './dynamodb-client.ts';
+import { createDocumentClient, writeIfCondition } from './dynamodb-client.ts';
 
 const { dueIndex, customerIndex } = TABLES.touchpoints;
 /** Ended touchpoints stay this long (frequency caps and forecasts read them), then DynamoDB TTL removes them. */
@@ -29,8 +29,8 @@ export class DynamoDbTouchpointRepository implements TouchpointRepository {
   }
 
   async create(touchpoint: Touchpoint): Promise<boolean> {
-    try {
-      await this.db.send(
+    return writeIfCondition(
+      this.db.send(
         new PutCommand({
           TableName: this.tableName,
           Item: {
@@ -40,12 +40,8 @@ export class DynamoDbTouchpointRepository implements TouchpointRepository {
           },
           ConditionExpression: 'attribute_not_exists(touchpointId)',
         }),
-      );
-      return true;
-    } catch (error) {
-      if (isConditionFailure(error)) return false;
-      throw error;
-    }
+      ),
+    );
   }
 
   async listDue(shard: number, now: string, limit: number): Promise<DueTouchpoint[]> {
@@ -133,8 +129,8 @@ export class DynamoDbTouchpointRepository implements TouchpointRepository {
   }
 
   async cancel(touchpointId: string, reason: string, at: string): Promise<boolean> {
-    try {
-      await this.db.send(
+    return writeIfCondition(
+      this.db.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: { touchpointId },
@@ -150,12 +146,8 @@ export class DynamoDbTouchpointRepository implements TouchpointRepository {
             ':expires': expiresAt(at),
           },
         }),
-      );
-      return true;
-    } catch (error) {
-      if (isConditionFailure(error)) return false;
-      throw error;
-    }
+      ),
+    );
   }
 
   /** A conditional update on status and generation; false when the touchpoint had moved on. */
@@ -163,8 +155,8 @@ export class DynamoDbTouchpointRepository implements TouchpointRepository {
     t: TouchpointTransition,
     spec: { update: string; condition: string; values: Record<string, unknown> },
   ): Promise<boolean> {
-    try {
-      await this.db.send(
+    return writeIfCondition(
+      this.db.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: { touchpointId: t.touchpointId },
@@ -173,12 +165,8 @@ export class DynamoDbTouchpointRepository implements TouchpointRepository {
           ExpressionAttributeNames: { '#status': 'status' },
           ExpressionAttributeValues: { ...spec.values, ':g': t.generation, ':at': t.at },
         }),
-      );
-      return true;
-    } catch (error) {
-      if (isConditionFailure(error)) return false;
-      throw error;
-    }
+      ),
+    );
   }
 }
 

@@ -2,14 +2,8 @@
 import type { Campaign } from './campaigns/schema.ts';
 import type { Customer, Touchpoint, TouchpointKind, TouchpointStatus } from './model.ts';
 
-export interface CustomerProfile {
-  customerId: string;
-  email: string;
-  name: string;
-  timeZone: string;
-  locale: string;
-  marketingConsent: boolean;
-}
+/** What a purchase event says about the customer. */
+export type CustomerProfile = Pick<Customer, 'customerId' | 'email' | 'name' | 'timeZone' | 'locale' | 'marketingConsent'>;
 
 export interface CustomerRepository {
   get(customerId: string): Promise<Customer | undefined>;

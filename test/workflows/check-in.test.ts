@@ -15,15 +15,6 @@ const machine = new StateMachine(definition, { validationOptions: { checkPaths: 
 const TASK_STATES = Object.entries(definition.States)
   .filter(([, state]) => state.Type === 'Task')
   .map(([name]) => name);
-const LAMBDA_TASK_FUNCTIONS: Record<string, FunctionName> = {
-  CheckEligibility: 'check-eligibility',
-  RenderEmail: 'render-email',
-  RecordSent: 'record-outcome',
-  RecordRescheduled: 'record-outcome',
-  RecordSkipped: 'record-outcome',
-  RecordFailure: 'record-outcome',
-};
-
 const START_TIME = '2025-06-13T09:30:00.000Z';
 const ENTERED_TIME = '2025-06-13T09:30:01.250Z';
 const TOUCHPOINT_ID = 'tp-5d41402abc4b2a76b9719d911017c592a1b2c3d4';
