@@ -154,6 +154,29 @@ describe('check-in emails on the local stack', () => {
     expect((await touchpointsOf(customer)).filter((t) => t.status === 'SENT')).toHaveLength(1);
   });
 
+  it('treats a GET of the unsubscribe link (a mail scanner, a preview) as a question, and a tampered link as nothing', async () => {
+    const customer = newCustomer({ quietAtDue: false });
+    await put(buys(customer));
+    await stack.advance(pastDue);
+    const unsubscribe = unsubscribeUrlOf((await mailTo(customer))[0]!)!;
+    const customerItem = async () =>
+      (await db.send(new GetCommand({ TableName: stack.tables.customers, Key: { customerId: customer.customerId } }))).Item;
+
+    const scanned = await fetch(unsubscribe);
+    const page = await scanned.text();
+    expect(scanned.status).toBe(200);
+    expect(page).toContain('<form method="post"');
+    expect(page).not.toContain(customer.email);
+    expect((await customerItem())?.unsubscribedAt).toBeUndefined();
+
+    const tampered = new URL(unsubscribe);
+    tampered.searchParams.set('c', 'someone-else');
+    const forged = await fetch(tampered, { method: 'POST', body: 'List-Unsubscribe=One-Click' });
+    expect(forged.status).toBe(400);
+    expect(await forged.text()).toContain('This link does not work');
+    expect((await customerItem())?.unsubscribedAt).toBeUndefined();
+  });
+
   it('holds an email due during quiet hours until the next allowed time in the recipient’s zone', async () => {
     expect(timing.quietHours, 'the check-in campaign defines quiet hours').toBeDefined();
     const customer = newCustomer({ quietAtDue: true });
