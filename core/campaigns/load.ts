@@ -48,10 +48,11 @@ export function parseCampaignText(text: string, displayName: string): { campaign
   return { problems: located.sort((a, b) => a.line - b.line).map((p) => p.text) };
 }
 
-/** Loads every `*.yaml`, `*.yml` and `*.json` file in `dir`; throws one error listing all problems of all files. */
+/** Loads every `*.yaml`, `*.yml` and `*.json` file (except `*.schema.json`) in `dir`; throws one error listing all problems of all files. */
 export function loadCampaignDirectory(dir: string, cwd = process.cwd()): Campaign[] {
   const files = readdirSync(dir)
-    .filter((f) => /\.(ya?ml|json)$/.test(f))
+    // `*.schema.json` is the editors' JSON Schema for these files (campaign.schema.json), not a campaign.
+    .filter((f) => /\.(ya?ml|json)$/.test(f) && !f.endsWith('.schema.json'))
     .sort();
   const campaigns: Campaign[] = [];
   const problems: string[] = [];

@@ -1,0 +1,329 @@
+/**
+ * `npm run outreach -- campaigns <command>`: the campaign CLI for marketers.
+ *
+ *   campaigns validate [dir]                       check every rule file; problems as `file:line path: message`
+ *   campaigns schema [--out file]                  the JSON Schema editors use (campaigns/campaign.schema.json)
+ *   campaigns diff [dir] --table <name>            files vs. the campaigns table: added / changed / unchanged / only-stored
+ *   campaigns apply [dir] --table <name>           store new and changed campaigns as new versions, with an audit item
+ *   campaigns preview <campaignId> [dir] --out f   render the email for a sample customer and order to an HTML file
+ *
+ * Every command takes `--json`. The table is reached through the standard AWS SDK environment (AWS_REGION,
+ * AWS_ENDPOINT_URL_DYNAMODB, credentials), so the same commands work against AWS and the local stack.
+ * Exit codes: 0 done, 1 the rules are invalid or an apply conflicted, 2 a bad option or an unreachable table.
+ */
+import { existsSync, realpathSync, statSync, writeFileSync } from 'node:fs';
+import { userInfo } from 'node:os';
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { Command, CommanderError } from 'commander';
+import { ConcurrentApplyError, DynamoDbCampaignStore } from '../adapters/dynamodb-campaign-store.ts';
+import { createDocumentClient } from '../adapters/dynamodb-client.ts';
+import { compareCampaigns, planApply, type CampaignChange } from '../core/campaigns/changes.ts';
+import { campaignJsonSchemaText } from '../core/campaigns/json-schema.ts';
+import { loadCampaignDirectory } from '../core/campaigns/load.ts';
+import { renderCampaignEmail } from '../core/campaigns/render.ts';
+import type { Campaign } from '../core/campaigns/schema.ts';
+import { InvalidCampaignError } from '../core/errors.ts';
+
+export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
+
+/** A mistake in how the command was called or where it points: one line, exit 2. */
+class UsageError extends Error {}
+
+/** Invalid rule files: every problem, exit 1. */
+class ProblemsError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`${problems.length} problem(s)`);
+  }
+}
+
+const DEFAULT_DIR = 'campaigns';
+
+interface JsonOption {
+  json?: boolean;
+}
+interface TableOptions extends JsonOption {
+  table: string;
+}
+
+const print = (line = '') => process.stdout.write(`${line}\n`);
+const printJson = (value: unknown) => print(JSON.stringify(value, null, 2));
+
+/** `file:line path: message` → its parts (YAML syntax errors have no path). */
+export function parseProblem(text: string): { file: string; line: number; path?: string; message: string; text: string } {
+  const match = /^(.+?):(\d+) (.*)$/s.exec(text);
+  if (!match) return { file: '', line: 0, message: text, text };
+  const [, file = '', line = '0', rest = ''] = match;
+  const field = /^([^\s:]+): (.*)$/s.exec(rest);
+  return field
+    ? { file, line: Number(line), path: field[1] ?? '', message: field[2] ?? '', text }
+    : { file, line: Number(line), message: rest, text };
+}
+
+/** Loads and validates the directory; throws ProblemsError with every problem, UsageError when there is no directory. */
+function load(dir: string): Campaign[] {
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) {
+    throw new UsageError(`campaign directory ${dir} does not exist (run from the project folder or pass the directory)`);
+  }
+  try {
+    return loadCampaignDirectory(dir);
+  } catch (error) {
+    if (error instanceof InvalidCampaignError) throw new ProblemsError(error.problems);
+    throw error;
+  }
+}
+
+const summary = (c: Campaign) =>
+  [
+    `${c.id}: ${c.kind}, ${c.enabled ? 'enabled' : 'disabled'}`,
+    `${c.trigger.event} + ${c.delay}`,
+    ...(c.quietHours ? [`quiet ${c.quietHours.start}–${c.quietHours.end}`] : []),
+    ...(c.frequencyCap ? [`cap ${c.frequencyCap.maxEmails} per ${c.frequencyCap.per}`] : []),
+    `locales ${Object.keys(c.template.locales).join(', ')} (default ${c.template.defaultLocale})`,
+  ].join('; ');
+
+const endpointDescription = () =>
+  process.env.AWS_ENDPOINT_URL_DYNAMODB ?? process.env.AWS_ENDPOINT_URL ?? `DynamoDB in ${process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? '(no region set)'}`;
+
+function openStore(table: string): DynamoDbCampaignStore {
+  if (!table.trim()) throw new UsageError('--table must name the campaigns table, e.g. --table outreach-campaigns');
+  // The SDK's multi-line notice about Node 20 support ending in 2027 is noise for the people using this CLI
+  // (the project supports Node >= 20.19); an explicit setting in the environment still wins.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  return new DynamoDbCampaignStore(table, createDocumentClient(new DynamoDBClient({})));
+}
+
+/** Turns an SDK failure into one line that says what and where. */
+function tableError(error: unknown, table: string): Error {
+  if (error instanceof ConcurrentApplyError || error instanceof UsageError) return error;
+  const e = error as Error & { code?: string; $metadata?: unknown };
+  const where = endpointDescription();
+  const text = `${e.name ?? ''} ${e.message ?? ''} ${e.code ?? ''}`;
+  if (e.name === 'ResourceNotFoundException') return new UsageError(`table ${table} does not exist at ${where}`);
+  if (/Region is missing/i.test(text)) return new UsageError('no AWS region: set AWS_REGION (e.g. AWS_REGION=eu-west-1)');
+  if (e.name === 'CredentialsProviderError' || /Could not load credentials/i.test(text)) {
+    return new UsageError(`no AWS credentials for ${where}: set AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY (any values for the local stack)`);
+  }
+  if (/ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|ECONNRESET|TimeoutError|socket hang up/i.test(text)) {
+    return new UsageError(`cannot reach ${where} (table ${table}): ${e.message || e.code || e.name} — is the endpoint right and running?`);
+  }
+  return new UsageError(`table ${table} at ${where}: ${e.name}: ${e.message}`);
+}
+
+async function withTable<T>(table: string, work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    throw tableError(error, table);
+  }
+}
+
+const changeLine = (c: CampaignChange) => {
+  const version = c.storedVersion ? ` (stored ${c.storedVersion})` : '';
+  switch (c.status) {
+    case 'added':
+      return `added        ${c.campaignId}`;
+    case 'changed':
+      return `changed      ${c.campaignId}${version}: ${c.changedPaths.join(', ')}`;
+    case 'unchanged':
+      return `unchanged    ${c.campaignId}${version}`;
+    case 'only-stored':
+      return `only-stored  ${c.campaignId}${version}: not in the files; apply leaves it as is (set enabled: false to stop it)`;
+  }
+};
+
+const escapeHtml = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+
+export function createProgram(): Command {
+  const program = new Command()
+    .name('outreach')
+    .description('Campaign rules for marketers: validate, diff, apply and preview the files under campaigns/.')
+    .exitOverride()
+    .showSuggestionAfterError();
+
+  const campaigns = program.command('campaigns').description('campaign rule files and the campaigns table');
+
+  campaigns
+    .command('validate')
+    .description('check every campaign file; print each problem as `file:line path: message`')
+    .argument('[dir]', 'campaign directory', DEFAULT_DIR)
+    .option('--json', 'machine-readable output')
+    .action((dir: string, options: JsonOption) => {
+      const loaded = load(dir);
+      if (options.json) {
+        printJson({
+          valid: true,
+          campaigns: loaded.map((c) => ({
+            id: c.id,
+            kind: c.kind,
+            enabled: c.enabled,
+            delay: c.delay,
+            locales: Object.keys(c.template.locales),
+            defaultLocale: c.template.defaultLocale,
+          })),
+        });
+      } else {
+        for (const c of loaded) print(summary(c));
+      }
+    });
+
+  campaigns
+    .command('schema')
+    .description('write the JSON Schema of campaign files (editors use campaigns/campaign.schema.json)')
+    .option('--out <file>', 'write to this file instead of stdout')
+    .option('--json', 'machine-readable output (with --out: {"path": …})')
+    .action((options: JsonOption & { out?: string }) => {
+      const text = campaignJsonSchemaText();
+      if (!options.out) {
+        process.stdout.write(text);
+        return;
+      }
+      try {
+        writeFileSync(options.out, text);
+      } catch (error) {
+        throw new UsageError(`cannot write ${options.out}: ${(error as Error).message}`);
+      }
+      if (options.json) printJson({ path: options.out });
+      else print(options.out);
+    });
+
+  campaigns
+    .command('diff')
+    .description('compare the files with what the campaigns table holds as current')
+    .argument('[dir]', 'campaign directory', DEFAULT_DIR)
+    .requiredOption('--table <name>', 'campaigns table, e.g. outreach-campaigns')
+    .option('--json', 'machine-readable output')
+    .action(async (dir: string, options: TableOptions) => {
+      const desired = load(dir);
+      const store = openStore(options.table);
+      const stored = await withTable(options.table, () => store.read(desired.map((c) => c.id)));
+      const changes = compareCampaigns(desired, stored);
+      if (options.json) printJson({ table: options.table, changes });
+      else for (const change of changes) print(changeLine(change));
+    });
+
+  campaigns
+    .command('apply')
+    .description('validate, then store each new or changed campaign as a new version and make it current')
+    .argument('[dir]', 'campaign directory', DEFAULT_DIR)
+    .requiredOption('--table <name>', 'campaigns table, e.g. outreach-campaigns')
+    .option('--actor <name>', 'who applies (recorded in the audit item)', process.env.USER ?? safeUserName())
+    .option('--json', 'machine-readable output')
+    .action(async (dir: string, options: TableOptions & { actor: string }) => {
+      const desired = load(dir); // throws before anything is read or written when a file is invalid
+      if (!options.actor?.trim()) throw new UsageError('--actor must name who applies, e.g. --actor sam');
+      const store = openStore(options.table);
+      const at = new Date().toISOString();
+      const result = await withTable(options.table, async () => {
+        const plan = planApply(desired, await store.read(desired.map((c) => c.id)), { at, actor: options.actor });
+        return { plan, written: await store.apply(plan) };
+      });
+      const { plan, written } = result;
+      if (options.json) {
+        printJson({ table: options.table, actor: options.actor, at, changes: plan.changes, ...written });
+        return;
+      }
+      for (const change of plan.changes) {
+        const applied = written.applied.find((a) => a.campaignId === change.campaignId);
+        print(applied ? `${changeLine(change)} → ${applied.version}${applied.repaired ? ' (finished an interrupted apply)' : ''}` : changeLine(change));
+      }
+      for (const repair of written.auditsRepaired) print(`audit        ${repair.campaignId} ${repair.version} (written for an interrupted apply)`);
+      print(`${written.applied.length} campaign(s) applied to ${options.table} by ${options.actor}`);
+    });
+
+  campaigns
+    .command('preview')
+    .description('render a campaign\'s email for a sample customer and order to an HTML file')
+    .argument('<campaignId>', 'the campaign id')
+    .argument('[dir]', 'campaign directory', DEFAULT_DIR)
+    .option('--customer-name <name>', 'the sample customer\'s name', 'Sam Doe')
+    .option('--locale <locale>', 'the sample customer\'s locale (default: the campaign\'s default locale)')
+    .option('--out <file>', 'the HTML file to write (default: <campaignId>.preview.html)')
+    .option('--json', 'machine-readable output')
+    .action((campaignId: string, dir: string, options: JsonOption & { customerName: string; locale?: string; out?: string }) => {
+      const loaded = load(dir);
+      const campaign = loaded.find((c) => c.id === campaignId);
+      if (!campaign) {
+        throw new UsageError(`no campaign ${campaignId} in ${dir} (have: ${loaded.map((c) => c.id).join(', ') || 'none'})`);
+      }
+      const email = renderCampaignEmail(
+        campaign,
+        { name: options.customerName, locale: options.locale ?? campaign.template.defaultLocale },
+        {
+          orderId: 'o-preview-1',
+          items: [
+            { sku: 'MUG-1', name: 'Mug', quantity: 2, unitPrice: 12, category: 'kitchen' },
+            { sku: 'TEA-7', name: 'Green tea', quantity: 1, unitPrice: 8.5, category: 'food' },
+          ],
+          total: 32.5,
+          currency: 'EUR',
+          purchasedAt: new Date().toISOString(),
+        },
+        'https://example.invalid/unsubscribe?c=preview&t=preview',
+      );
+      const out = options.out ?? `${campaignId}.preview.html`;
+      const html = `<!doctype html>
+<html lang="${escapeHtml(email.locale)}">
+<head><meta charset="utf-8"><title>${escapeHtml(email.subject)}</title></head>
+<body>
+<p style="font:14px sans-serif;color:#555">Preview of <b>${escapeHtml(campaign.id)}</b> (locale ${escapeHtml(email.locale)}) — Subject: <b>${escapeHtml(email.subject)}</b></p>
+<hr>
+${email.html}
+<hr>
+<pre>${escapeHtml(email.text)}</pre>
+</body>
+</html>
+`;
+      try {
+        writeFileSync(out, html);
+      } catch (error) {
+        throw new UsageError(`cannot write ${out}: ${(error as Error).message}`);
+      }
+      if (options.json) printJson({ path: resolve(out), campaignId, locale: email.locale, subject: email.subject });
+      else print(resolve(out));
+    });
+
+  return program;
+}
+
+function safeUserName(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return 'unknown';
+  }
+}
+
+/** Runs the CLI; resolves with the exit code. Errors are printed as one line (problems one per line), never a stack. */
+export async function main(argv: readonly string[]): Promise<number> {
+  const program = createProgram();
+  const json = argv.includes('--json');
+  try {
+    await program.parseAsync(argv as string[]);
+    return EXIT.ok;
+  } catch (error) {
+    if (error instanceof CommanderError) return error.exitCode === 0 ? EXIT.ok : EXIT.usage; // commander printed it
+    if (error instanceof ProblemsError) {
+      if (json) printJson({ valid: false, problems: error.problems.map(parseProblem) });
+      else for (const problem of error.problems) print(problem);
+      process.stderr.write(`${error.problems.length} problem(s) found\n`);
+      return EXIT.failed;
+    }
+    if (error instanceof ConcurrentApplyError) {
+      process.stderr.write(`error: ${error.message}\n`);
+      return EXIT.failed;
+    }
+    process.stderr.write(`error: ${(error as Error).message?.split('\n')[0] ?? String(error)}\n`);
+    return EXIT.usage;
+  }
+}
+
+const invokedDirectly = (() => {
+  try {
+    return process.argv[1] !== undefined && import.meta.url === pathToFileURL(realpathSync(process.argv[1])).href;
+  } catch {
+    return false;
+  }
+})();
+if (invokedDirectly) process.exitCode = await main(process.argv);

@@ -1,0 +1,62 @@
+/**
+ * The JSON Schema of campaign rule files, generated from the zod schema (input side: what a person writes, defaults
+ * optional), so editors complete and check the YAML. The committed copy is campaigns/campaign.schema.json; a test
+ * keeps it equal to what this generates.
+ */
+import { z } from 'zod';
+import { campaignSchema } from './schema.ts';
+
+/** Hover texts for editors, by property path. Kept here because the zod schema carries no descriptions. */
+const DESCRIPTIONS: Readonly<Record<string, string>> = {
+  id: 'Lowercase letters, digits and dashes; unique across files, e.g. post-purchase-check-in',
+  kind: 'What the campaign sends: check-in (surveys and renewal reminders follow)',
+  description: 'For people',
+  enabled: 'A disabled campaign plans nothing and its pending touchpoints are skipped (default true)',
+  trigger: 'Which events start the campaign',
+  'trigger.event': 'The event that starts the campaign',
+  'trigger.minimumTotal': 'Only purchases with at least this total',
+  'trigger.categories': 'Only purchases with an item in one of these categories',
+  'trigger.currencies': 'Only purchases in these ISO 4217 currencies',
+  delay: 'ISO-8601 duration after purchasedAt, in the customer\'s zone, e.g. P3D or PT12H',
+  quietHours: 'Local window without email; a touchpoint due inside moves to `end` (may wrap midnight)',
+  'quietHours.start': 'Local time "HH:mm", e.g. "21:00"',
+  'quietHours.end': 'Local time "HH:mm", e.g. "08:00"',
+  frequencyCap: 'Per customer, across all campaigns: at most maxEmails within `per`; over the cap the email is skipped',
+  'frequencyCap.maxEmails': 'At most this many emails',
+  'frequencyCap.per': 'Within this ISO-8601 duration, e.g. P7D',
+  requireMarketingConsent: 'Send only to customers whose last purchase said marketingConsent: true (default true)',
+  stopOn: 'Events that cancel the pending email (default [refund])',
+  template: 'Handlebars templates per locale',
+  'template.defaultLocale': 'Used when neither the customer\'s locale nor its language has templates; must be a key of locales',
+  'template.locales': 'Locale (en, de, de-AT) → subject, html and text templates',
+};
+
+type JsonSchemaNode = { properties?: Record<string, JsonSchemaNode>; description?: string; [key: string]: unknown };
+
+function describe(node: JsonSchemaNode, prefix: string): void {
+  for (const [key, child] of Object.entries(node.properties ?? {})) {
+    const path = prefix ? `${prefix}.${key}` : key;
+    const description = DESCRIPTIONS[path];
+    if (description) child.description = description;
+    describe(child, path);
+  }
+}
+
+/** The schema as a JSON value, with `$schema`, a title and a description. */
+export function campaignJsonSchema(): Record<string, unknown> {
+  const generated = z.toJSONSchema(campaignSchema, { io: 'input', target: 'draft-2020-12' }) as JsonSchemaNode;
+  describe(generated, '');
+  const { $schema, ...rest } = generated;
+  return {
+    $schema: $schema ?? 'https://json-schema.org/draft/2020-12/schema',
+    title: 'Outreach campaign',
+    description:
+      'One campaign rule file under campaigns/ (YAML or JSON). Generated from core/campaigns/schema.ts by `npm run outreach -- campaigns schema`; see docs/campaigns.md.',
+    ...rest,
+  };
+}
+
+/** The schema file's text, exactly as committed in campaigns/campaign.schema.json. */
+export function campaignJsonSchemaText(): string {
+  return `${JSON.stringify(campaignJsonSchema(), null, 2)}\n`;
+}

@@ -1,0 +1,235 @@
+/** The CLI as a marketer runs it: `node --import tsx cli/outreach.ts …` in a subprocess. */
+import { execFile } from 'node:child_process';
+import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EXIT } from '../../../cli/outreach.ts';
+import { campaignJsonSchemaText } from '../../../core/campaigns/json-schema.ts';
+import { loadCampaignDirectory } from '../../../core/campaigns/load.ts';
+import { allItems, CREDENTIALS, freshCampaignsTable, REGION, startTestDynamo, type TestDynamo } from './support.ts';
+
+const ROOT = resolve(import.meta.dirname, '../../..');
+const CLI = join(ROOT, 'cli/outreach.ts');
+const SHIPPED = join(ROOT, 'campaigns/check-in.yaml');
+/** `--import tsx` by URL, so the CLI also runs from a campaign directory outside the project. */
+const TSX = import.meta.resolve('tsx');
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Asynchronous on purpose: the in-process dynalite must keep answering while the CLI runs. */
+function outreach(args: string[], env: Record<string, string> = {}, cwd = ROOT): Promise<Run> {
+  const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('AWS_'))) as Record<string, string>;
+  return new Promise((done) => {
+    execFile(
+      process.execPath,
+      ['--import', TSX, CLI, ...args],
+      { cwd, env: { ...base, NODE_NO_WARNINGS: '1', ...env }, timeout: 60_000 },
+      (error, stdout, stderr) => done({ code: error ? Number((error as { code?: unknown }).code ?? -1) : 0, stdout, stderr }),
+    );
+  });
+}
+
+const tempDir = () => mkdtempSync(join(tmpdir(), 'outreach-cli-'));
+const shippedText = readFileSync(SHIPPED, 'utf8');
+
+/** A campaign directory with the shipped campaign, optionally changed. */
+function campaignDir(transform: (text: string) => string = (t) => t, extra: Record<string, string> = {}): string {
+  const dir = tempDir();
+  writeFileSync(join(dir, 'check-in.yaml'), transform(shippedText));
+  for (const [name, text] of Object.entries(extra)) writeFileSync(join(dir, name), text);
+  return dir;
+}
+
+const noStackTrace = (text: string) => expect(text).not.toMatch(/^\s+at /m);
+
+describe('outreach campaigns validate', () => {
+  it('exits 0 with one summary line per campaign, and --json gives only JSON', async () => {
+    const text = await outreach(['campaigns', 'validate']);
+    expect(text.code).toBe(EXIT.ok);
+    expect(text.stdout).toBe(
+      'post-purchase-check-in: check-in, enabled; Purchase Completed + P3D; quiet 21:00–08:00; cap 3 per P7D; locales en, de (default en)\n',
+    );
+
+    const json = await outreach(['campaigns', 'validate', 'campaigns', '--json']);
+    expect(json.code).toBe(EXIT.ok);
+    expect(JSON.parse(json.stdout)).toEqual({
+      valid: true,
+      campaigns: [{ id: 'post-purchase-check-in', kind: 'check-in', enabled: true, delay: 'P3D', locales: ['en', 'de'], defaultLocale: 'en' }],
+    });
+  });
+
+  it('prints every problem as file:line path: message and exits 1; --json lists them with their parts', async () => {
+    const dir = campaignDir((t) => t.replace('delay: P3D', 'delay: 3 days').replace('kind: check-in', 'kind: check-in\ncolour: blue'));
+    const text = await outreach(['campaigns', 'validate', dir], {}, dir);
+    expect(text.code).toBe(EXIT.failed);
+    expect(text.stdout).toBe(
+      'check-in.yaml:6 colour: is not a known field (Unrecognized key: "colour")\n' +
+        'check-in.yaml:12 delay: "3 days" is not an ISO-8601 duration (try P3D)\n',
+    );
+    expect(text.stderr).toBe('2 problem(s) found\n');
+
+    const json = await outreach(['campaigns', 'validate', dir, '--json'], {}, dir);
+    expect(json.code).toBe(EXIT.failed);
+    expect(JSON.parse(json.stdout)).toEqual({
+      valid: false,
+      problems: [
+        {
+          file: 'check-in.yaml',
+          line: 6,
+          path: 'colour',
+          message: 'is not a known field (Unrecognized key: "colour")',
+          text: 'check-in.yaml:6 colour: is not a known field (Unrecognized key: "colour")',
+        },
+        {
+          file: 'check-in.yaml',
+          line: 12,
+          path: 'delay',
+          message: '"3 days" is not an ISO-8601 duration (try P3D)',
+          text: 'check-in.yaml:12 delay: "3 days" is not an ISO-8601 duration (try P3D)',
+        },
+      ],
+    });
+  });
+
+  it('a bad option or a missing directory: one line on stderr, exit 2, no stack trace', async () => {
+    const option = await outreach(['campaigns', 'validate', '--colour']);
+    expect(option.code).toBe(EXIT.usage);
+    expect(option.stdout).toBe('');
+    expect(option.stderr.trim()).toBe("error: unknown option '--colour'");
+
+    const missing = await outreach(['campaigns', 'validate', 'no-such-dir', '--json']);
+    expect(missing.code).toBe(EXIT.usage);
+    expect(missing.stdout).toBe('');
+    expect(missing.stderr).toBe('error: campaign directory no-such-dir does not exist (run from the project folder or pass the directory)\n');
+  });
+});
+
+describe('outreach campaigns schema', () => {
+  it('the committed campaigns/campaign.schema.json is what the zod schema generates (regenerate with `campaigns schema --out`)', async () => {
+    const committed = readFileSync(join(ROOT, 'campaigns/campaign.schema.json'), 'utf8');
+    expect(committed).toBe(campaignJsonSchemaText());
+    const printed = await outreach(['campaigns', 'schema']);
+    expect(printed.code).toBe(EXIT.ok);
+    expect(printed.stdout).toBe(committed);
+
+    const out = join(tempDir(), 'schema.json');
+    const written = await outreach(['campaigns', 'schema', '--out', out, '--json']);
+    expect(JSON.parse(written.stdout)).toEqual({ path: out });
+    expect(readFileSync(out, 'utf8')).toBe(committed);
+  });
+
+  it('describes the input side: required fields, defaults optional, unknown top-level keys rejected', () => {
+    const schema = JSON.parse(campaignJsonSchemaText()) as Record<string, unknown> & { required: string[]; properties: Record<string, { default?: unknown }> };
+    expect(schema.$schema).toBe('https://json-schema.org/draft/2020-12/schema');
+    expect(schema.title).toBe('Outreach campaign');
+    expect(schema.required.sort()).toEqual(['delay', 'id', 'kind', 'template', 'trigger']);
+    expect(schema.properties.enabled?.default).toBe(true);
+    expect(schema.additionalProperties).toBe(false);
+  });
+
+  it('the loader ignores *.schema.json next to the campaigns', () => {
+    const dir = campaignDir();
+    copyFileSync(join(ROOT, 'campaigns/campaign.schema.json'), join(dir, 'campaign.schema.json'));
+    expect(loadCampaignDirectory(dir, dir).map((c) => c.id)).toEqual(['post-purchase-check-in']);
+    expect(shippedText.split('\n')[0]).toBe('# yaml-language-server: $schema=./campaign.schema.json');
+  });
+});
+
+describe('outreach campaigns preview', () => {
+  it('renders subject, HTML and plain text for a sample customer to an HTML file', async () => {
+    const out = join(tempDir(), 'preview.html');
+    const run = await outreach(['campaigns', 'preview', 'post-purchase-check-in', '--customer-name', 'Jana Novak', '--locale', 'de-AT', '--out', out]);
+    expect(run.code).toBe(EXIT.ok);
+    expect(run.stdout).toBe(`${out}\n`);
+    const html = readFileSync(out, 'utf8');
+    expect(html).toContain('<title>Jana, wie gefällt Ihnen Mug?</title>');
+    expect(html).toContain('<p>Hallo Jana,</p>');
+    expect(html).toMatch(/<pre>Hallo Jana,\n\nIhre Bestellung o-preview-1 [^]*Abmelden: https:\/\/example\.invalid\/unsubscribe[^]*<\/pre>/);
+
+    const unknown = await outreach(['campaigns', 'preview', 'nope', '--out', out]);
+    expect(unknown.code).toBe(EXIT.usage);
+    expect(unknown.stderr).toBe('error: no campaign nope in campaigns (have: post-purchase-check-in)\n');
+  });
+});
+
+describe('outreach campaigns diff / apply against DynamoDB', () => {
+  let dynamo: TestDynamo;
+  beforeAll(async () => {
+    dynamo = await startTestDynamo();
+  });
+  afterAll(async () => {
+    await dynamo?.close();
+  });
+  const awsEnv = () => ({
+    AWS_REGION: REGION,
+    AWS_ACCESS_KEY_ID: CREDENTIALS.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: CREDENTIALS.secretAccessKey,
+    AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
+  });
+
+  it('diff, apply, apply again, change, diff: the table follows the files, with versions and audit', async () => {
+    const table = await freshCampaignsTable(dynamo);
+    const dir = campaignDir();
+    const diff = await outreach(['campaigns', 'diff', dir, '--table', table], awsEnv());
+    expect(diff).toMatchObject({ code: EXIT.ok, stdout: 'added        post-purchase-check-in\n' });
+
+    const applied = await outreach(['campaigns', 'apply', dir, '--table', table, '--actor', 'sam'], awsEnv());
+    expect(applied.code).toBe(EXIT.ok);
+    expect(applied.stdout).toBe(`added        post-purchase-check-in → v000001\n1 campaign(s) applied to ${table} by sam\n`);
+
+    const again = await outreach(['campaigns', 'apply', dir, '--table', table, '--json'], { ...awsEnv(), USER: 'kim' });
+    expect(JSON.parse(again.stdout)).toMatchObject({
+      actor: 'kim',
+      changes: [{ campaignId: 'post-purchase-check-in', status: 'unchanged', storedVersion: 'v000001' }],
+      applied: [],
+    });
+
+    writeFileSync(join(dir, 'check-in.yaml'), shippedText.replace('delay: P3D', 'delay: P4D'));
+    const changedDiff = await outreach(['campaigns', 'diff', dir, '--table', table, '--json'], awsEnv());
+    expect(JSON.parse(changedDiff.stdout)).toEqual({
+      table,
+      changes: [{ campaignId: 'post-purchase-check-in', status: 'changed', changedPaths: ['delay'], storedVersion: 'v000001' }],
+    });
+    const second = await outreach(['campaigns', 'apply', dir, '--table', table, '--actor', 'kim'], awsEnv());
+    expect(second.stdout).toContain('changed      post-purchase-check-in (stored v000001): delay → v000002\n');
+    expect((await allItems(dynamo.db, table)).map((i) => i.version)).toEqual([
+      expect.stringMatching(/^audit#.+#v000001$/),
+      expect.stringMatching(/^audit#.+#v000002$/),
+      'current',
+      'v000001',
+      'v000002',
+    ]);
+  });
+
+  it('apply stores nothing when any file is invalid', async () => {
+    const table = await freshCampaignsTable(dynamo);
+    const dir = campaignDir((t) => t, { 'spring.yaml': shippedText.replace('post-purchase-check-in', 'spring-check-in').replace('delay: P3D', 'delay: soon') });
+    const run = await outreach(['campaigns', 'apply', dir, '--table', table], awsEnv(), dir);
+    expect(run.code).toBe(EXIT.failed);
+    expect(run.stdout).toBe('spring.yaml:11 delay: "soon" is not an ISO-8601 duration (try P3D)\n');
+    expect(await allItems(dynamo.db, table)).toEqual([]);
+  });
+
+  it('a missing table, an unreachable endpoint or a missing --table: one clear line, exit 2', async () => {
+    const missing = await outreach(['campaigns', 'diff', '--table', 'no-such-table'], awsEnv());
+    expect(missing).toEqual({ code: EXIT.usage, stdout: '', stderr: `error: table no-such-table does not exist at ${dynamo.endpoint}\n` });
+
+    const unreachable = await outreach(['campaigns', 'apply', '--table', 'outreach-campaigns', '--json'], {
+      ...awsEnv(),
+      AWS_ENDPOINT_URL_DYNAMODB: 'http://127.0.0.1:9',
+      AWS_MAX_ATTEMPTS: '1',
+    });
+    expect(unreachable.code).toBe(EXIT.usage);
+    expect(unreachable.stdout).toBe('');
+    expect(unreachable.stderr).toMatch(/^error: cannot reach http:\/\/127\.0\.0\.1:9 \(table outreach-campaigns\): .*ECONNREFUSED.*\n$/);
+    noStackTrace(unreachable.stderr);
+
+    const noTable = await outreach(['campaigns', 'apply'], awsEnv());
+    expect(noTable).toMatchObject({ code: EXIT.usage, stdout: '', stderr: "error: required option '--table <name>' not specified\n" });
+  });
+});
