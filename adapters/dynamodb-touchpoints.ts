@@ -33,11 +33,15 @@ export class DynamoDbTouchpointRepository implements TouchpointRepository {
       this.db.send(
         new PutCommand({
           TableName: this.tableName,
-          Item: {
-            ...touchpoint,
-            dueShard: String(shardOf(touchpoint.touchpointId, this.shards)),
-            dueKey: dueKeyOf(touchpoint.dueAt, touchpoint.touchpointId),
-          },
+          // Only a PENDING touchpoint enters the sparse due index; one that starts ended (HELD_OUT) expires like ended ones.
+          Item:
+            touchpoint.status === 'PENDING'
+              ? {
+                  ...touchpoint,
+                  dueShard: String(shardOf(touchpoint.touchpointId, this.shards)),
+                  dueKey: dueKeyOf(touchpoint.dueAt, touchpoint.touchpointId),
+                }
+              : { ...touchpoint, expiresAt: expiresAt(touchpoint.createdAt) },
           ConditionExpression: 'attribute_not_exists(touchpointId)',
         }),
       ),

@@ -23,7 +23,7 @@ import { compareCampaigns, planApply, type CampaignChange } from '../core/campai
 import { campaignJsonSchemaText } from '../core/campaigns/json-schema.ts';
 import { loadCampaignDirectory } from '../core/campaigns/load.ts';
 import { renderCampaignEmail } from '../core/campaigns/render.ts';
-import type { Campaign } from '../core/campaigns/schema.ts';
+import type { Campaign, CampaignTemplate } from '../core/campaigns/schema.ts';
 import { InvalidCampaignError } from '../core/errors.ts';
 
 export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
@@ -79,9 +79,20 @@ const summary = (c: Campaign) =>
     `${c.id}: ${c.kind}, ${c.enabled ? 'enabled' : 'disabled'}`,
     `${c.trigger.event} + ${c.delay}`,
     ...(c.quietHours ? [`quiet ${c.quietHours.start}–${c.quietHours.end}`] : []),
-    ...(c.frequencyCap ? [`cap ${c.frequencyCap.maxEmails} per ${c.frequencyCap.per}`] : []),
-    `locales ${Object.keys(c.template.locales).join(', ')} (default ${c.template.defaultLocale})`,
+    ...(c.frequencyCap?.maxEmails !== undefined ? [`cap ${c.frequencyCap.maxEmails} per ${c.frequencyCap.per}`] : []),
+    ...(c.frequencyCap?.perCampaign ? [`campaign cap ${c.frequencyCap.perCampaign.maxEmails} per ${c.frequencyCap.perCampaign.per}`] : []),
+    ...(c.holdout ? [`holdout ${c.holdout.percent}%`] : []),
+    ...(c.activeFrom || c.activeUntil ? [`active ${c.activeFrom ?? '…'}–${c.activeUntil ?? '…'}`] : []),
+    ...(c.variants ? [`variants ${c.variants.map((v) => `${v.id} (${v.weight})`).join(', ')}`] : []),
+    `locales ${Object.keys(primaryTemplate(c).locales).join(', ')} (default ${primaryTemplate(c).defaultLocale})`,
   ].join('; ');
+
+/** The campaign's template, or its first variant's. */
+function primaryTemplate(c: Campaign): CampaignTemplate {
+  const template = c.template ?? c.variants?.[0]?.template;
+  if (!template) throw new RangeError(`campaign ${c.id} has neither a template nor variants`);
+  return template;
+}
 
 const endpointDescription = () =>
   process.env.AWS_ENDPOINT_URL_DYNAMODB ?? process.env.AWS_ENDPOINT_URL ?? `DynamoDB in ${process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? '(no region set)'}`;
@@ -159,8 +170,9 @@ export function createProgram(): Command {
             kind: c.kind,
             enabled: c.enabled,
             delay: c.delay,
-            locales: Object.keys(c.template.locales),
-            defaultLocale: c.template.defaultLocale,
+            locales: Object.keys(primaryTemplate(c).locales),
+            defaultLocale: primaryTemplate(c).defaultLocale,
+            ...(c.variants ? { variants: c.variants.map((v) => ({ id: v.id, weight: v.weight })) } : {}),
           })),
         });
       } else {
@@ -239,17 +251,24 @@ export function createProgram(): Command {
     .argument('[dir]', 'campaign directory', DEFAULT_DIR)
     .option('--customer-name <name>', 'the sample customer\'s name', 'Sam Doe')
     .option('--locale <locale>', 'the sample customer\'s locale (default: the campaign\'s default locale)')
+    .option('--variant <id>', 'the A/B variant to render (default: the first)')
     .option('--out <file>', 'the HTML file to write (default: <campaignId>.preview.html)')
     .option('--json', 'machine-readable output')
-    .action((campaignId: string, dir: string, options: JsonOption & { customerName: string; locale?: string; out?: string }) => {
+    .action((campaignId: string, dir: string, options: JsonOption & { customerName: string; locale?: string; variant?: string; out?: string }) => {
       const loaded = load(dir);
       const campaign = loaded.find((c) => c.id === campaignId);
       if (!campaign) {
         throw new UsageError(`no campaign ${campaignId} in ${dir} (have: ${loaded.map((c) => c.id).join(', ') || 'none'})`);
       }
+      if (options.variant !== undefined && !campaign.variants?.some((v) => v.id === options.variant)) {
+        throw new UsageError(
+          `campaign ${campaignId} has no variant ${options.variant} (have: ${campaign.variants?.map((v) => v.id).join(', ') || 'none'})`,
+        );
+      }
+      const variant = options.variant ?? campaign.variants?.[0]?.id;
       const email = renderCampaignEmail(
         campaign,
-        { name: options.customerName, locale: options.locale ?? campaign.template.defaultLocale },
+        { name: options.customerName, locale: options.locale ?? primaryTemplate(campaign).defaultLocale, variant },
         {
           orderId: 'o-preview-1',
           items: [
@@ -267,7 +286,7 @@ export function createProgram(): Command {
 <html lang="${escapeHtml(email.locale)}">
 <head><meta charset="utf-8"><title>${escapeHtml(email.subject)}</title></head>
 <body>
-<p style="font:14px sans-serif;color:#555">Preview of <b>${escapeHtml(campaign.id)}</b> (locale ${escapeHtml(email.locale)}) — Subject: <b>${escapeHtml(email.subject)}</b></p>
+<p style="font:14px sans-serif;color:#555">Preview of <b>${escapeHtml(campaign.id)}</b> (locale ${escapeHtml(email.locale)}${email.variant !== undefined ? `, variant ${escapeHtml(email.variant)}` : ''}) — Subject: <b>${escapeHtml(email.subject)}</b></p>
 <hr>
 ${email.html}
 <hr>

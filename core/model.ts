@@ -18,7 +18,8 @@ export interface Customer {
   createdAt: string;
 }
 
-export const TOUCHPOINT_STATUSES = ['PENDING', 'DISPATCHED', 'SENT', 'SKIPPED', 'FAILED', 'CANCELLED'] as const;
+/** `HELD_OUT`: the customer is in the campaign's holdout; written at planning, terminal, never in the due index. */
+export const TOUCHPOINT_STATUSES = ['PENDING', 'DISPATCHED', 'SENT', 'SKIPPED', 'FAILED', 'CANCELLED', 'HELD_OUT'] as const;
 export type TouchpointStatus = (typeof TOUCHPOINT_STATUSES)[number];
 
 export type TouchpointKind = 'check-in';
@@ -45,6 +46,8 @@ export interface Touchpoint {
   generation: number;
   /** Personalisation captured when the touchpoint was planned (e.g. the purchased items). */
   context: TouchpointContext;
+  /** The A/B variant chosen at planning (campaigns with `variants` only). */
+  variant?: string;
   createdAt: string;
   updatedAt: string;
   messageId?: string;

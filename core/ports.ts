@@ -36,7 +36,10 @@ export interface TouchpointTransition {
 
 export interface TouchpointRepository {
   get(touchpointId: string): Promise<Touchpoint | undefined>;
-  /** Writes a new PENDING touchpoint; returns false (and changes nothing) when the id exists already. */
+  /**
+   * Writes a new touchpoint; returns false (and changes nothing) when the id exists already. Only a PENDING one
+   * enters the due index (a HELD_OUT one is recorded, never dispatched).
+   */
   create(touchpoint: Touchpoint): Promise<boolean>;
   /** Up to `limit` touchpoints of one shard whose due key is at or before `now`, earliest first. */
   listDue(shard: number, now: string, limit: number): Promise<DueTouchpoint[]>;

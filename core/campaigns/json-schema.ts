@@ -21,12 +21,23 @@ const DESCRIPTIONS: Readonly<Record<string, string>> = {
   quietHours: 'Local window without email; a touchpoint due inside moves to `end` (may wrap midnight)',
   'quietHours.start': 'Local time "HH:mm", e.g. "21:00"',
   'quietHours.end': 'Local time "HH:mm", e.g. "08:00"',
-  frequencyCap: 'Per customer, across all campaigns: at most maxEmails within `per`; over the cap the email is skipped',
-  'frequencyCap.maxEmails': 'At most this many emails',
-  'frequencyCap.per': 'Within this ISO-8601 duration, e.g. P7D',
+  frequencyCap: 'Per customer: at most maxEmails within `per` across all campaigns, and/or perCampaign for this campaign; over a cap the email is skipped',
+  'frequencyCap.maxEmails': 'At most this many emails across all campaigns (give with per)',
+  'frequencyCap.per': 'Within this ISO-8601 duration, e.g. P7D (give with maxEmails)',
+  'frequencyCap.perCampaign': 'Per customer, this campaign only: at most maxEmails within `per`',
+  'frequencyCap.perCampaign.maxEmails': 'At most this many emails of this campaign',
+  'frequencyCap.perCampaign.per': 'Within this ISO-8601 duration, e.g. P30D',
+  holdout: 'A deterministic share of customers (by campaign and customer id) gets nothing from this campaign; recorded as HELD_OUT to measure lift',
+  'holdout.percent': 'Percent of customers held out, 0 to 50, e.g. 10',
+  activeFrom: 'ISO date (2026-12-01, from 00:00 UTC) or date-time with offset; before it the campaign plans nothing and skips what is due',
+  activeUntil: 'ISO date (2026-12-31, through the end of that day UTC) or date-time with offset (exclusive); after it the campaign plans nothing and skips what is due',
+  variants: 'A/B template variants, chosen per customer by weight; give either template or variants',
+  'variants.id': 'Unique within the campaign; tagged on the email as `variant`',
+  'variants.weight': 'Relative weight, a whole number from 1 to 100',
+  'variants.template': 'The variant\'s templates, same shape as template',
   requireMarketingConsent: 'Send only to customers whose last purchase said marketingConsent: true (default true)',
   stopOn: 'Events that cancel the pending email (default [refund])',
-  template: 'Handlebars templates per locale',
+  template: 'Handlebars templates per locale; give either template or variants',
   'template.defaultLocale': 'Used when neither the customer\'s locale nor its language has templates; must be a key of locales',
   'template.locales': 'Locale (en, de, de-AT) → subject, html and text templates',
 };
@@ -39,6 +50,8 @@ function describe(node: JsonSchemaNode, prefix: string): void {
     const description = DESCRIPTIONS[path];
     if (description) child.description = description;
     describe(child, path);
+    // Array elements (variants[]) are described under the array's path: `variants.id`.
+    if (child.items && typeof child.items === 'object') describe(child.items as JsonSchemaNode, path);
   }
 }
 
@@ -53,6 +66,8 @@ export function campaignJsonSchema(): Record<string, unknown> {
     description:
       'One campaign rule file under campaigns/ (YAML or JSON). Generated from core/campaigns/schema.ts by `npm run outreach -- campaigns schema`; see docs/campaigns.md.',
     ...rest,
+    // The zod refinement "exactly one of template and variants" has no JSON Schema form of its own.
+    oneOf: [{ required: ['template'] }, { required: ['variants'] }],
   };
 }
 

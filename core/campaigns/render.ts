@@ -1,6 +1,7 @@
 /** Renders a campaign's template for one recipient: subject, HTML and plain text, with locale fallback. */
 import Handlebars from 'handlebars';
-import type { Campaign } from './schema.ts';
+import { templateFor } from './assignment.ts';
+import type { Campaign, CampaignTemplate } from './schema.ts';
 import type { TouchpointContext } from '../model.ts';
 
 const html = Handlebars.create();
@@ -26,11 +27,13 @@ export interface RenderedEmail {
   html: string;
   text: string;
   locale: string;
+  /** The A/B variant whose template was rendered (absent for a campaign with a single template). */
+  variant?: string;
 }
 
 /** `de-AT` → `de-AT`, else `de`, else the campaign's default locale. */
-export function pickLocale(campaign: Campaign, locale: string): string {
-  const { locales, defaultLocale } = campaign.template;
+export function pickLocale(template: CampaignTemplate, locale: string): string {
+  const { locales, defaultLocale } = template;
   if (locale in locales) return locale;
   const language = locale.split('-')[0] ?? '';
   return language in locales ? language : defaultLocale;
@@ -47,14 +50,19 @@ function compile(engine: typeof Handlebars, source: string, escape: boolean): Ha
   return template;
 }
 
+/**
+ * `recipient.variant` is the variant recorded on the touchpoint; without one, a campaign with variants renders the
+ * variant `recipient.customerId` would be given (see assignment.ts).
+ */
 export function renderCampaignEmail(
   campaign: Campaign,
-  recipient: { name: string; locale: string },
+  recipient: { name: string; locale: string; customerId?: string; variant?: string | undefined },
   order: TouchpointContext,
   unsubscribeUrl: string,
 ): RenderedEmail {
-  const locale = pickLocale(campaign, recipient.locale);
-  const content = campaign.template.locales[locale];
+  const chosen = templateFor(campaign, recipient.customerId ?? '', recipient.variant);
+  const locale = pickLocale(chosen.template, recipient.locale);
+  const content = chosen.template.locales[locale];
   if (!content) throw new RangeError(`campaign ${campaign.id} has no template for ${locale}`);
   const data: TemplateData = {
     customer: { name: recipient.name, firstName: recipient.name.trim().split(/\s+/)[0] ?? recipient.name },
@@ -68,5 +76,6 @@ export function renderCampaignEmail(
     html: compile(html, content.html, true)(data),
     text: compile(plain, content.text, false)(data),
     locale,
+    ...(chosen.variant !== undefined ? { variant: chosen.variant } : {}),
   };
 }

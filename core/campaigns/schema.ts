@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import Handlebars from 'handlebars';
+import { DateTime } from 'luxon';
 import { isIsoDuration } from '../schedule.ts';
 import { DETAIL_TYPES } from '../topology.ts';
 
@@ -34,6 +35,81 @@ const localizedContent = z.object({
   text: template('text'),
 });
 
+const templateSchema = z
+  .object({
+    defaultLocale: z.string().min(2),
+    locales: z.record(z.string().min(2), localizedContent),
+  })
+  .superRefine((value, ctx) => {
+    if (!(value.defaultLocale in value.locales)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['defaultLocale'],
+        message: `"${value.defaultLocale}" has no entry under template.locales (have: ${Object.keys(value.locales).join(', ') || 'none'})`,
+      });
+    }
+  });
+
+const minutesOf = (clock: string) => Number(clock.slice(0, 2)) * 60 + Number(clock.slice(3, 5));
+
+/** Minutes per day left to send outside quiet hours from `start` to `end` (start == end: no quiet hours). */
+export function sendingMinutesPerDay(quietHours: { start: string; end: string }): number {
+  const quiet = (minutesOf(quietHours.end) - minutesOf(quietHours.start) + 1440) % 1440;
+  return 1440 - quiet;
+}
+
+const quietHoursSchema = z
+  .object({ start: clockTime, end: clockTime })
+  .superRefine((value, ctx) => {
+    if (sendingMinutesPerDay(value) < 60) {
+      ctx.addIssue({ code: 'custom', message: 'quietHours leave less than one hour a day to send' });
+    }
+  });
+
+const ISO_DATE = /^\d{4}-\d{2}-\d{2}$/;
+const ISO_DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
+
+/**
+ * The instant an `activeFrom` / `activeUntil` value stands for, as ISO UTC. A date alone is a whole UTC day: as
+ * `activeFrom` it starts at that day's 00:00Z; as `activeUntil` it ends at the next day's 00:00Z (the day is included).
+ * Undefined when the value is not a valid ISO date or date-time with offset.
+ */
+export function activeInstant(value: string, edge: 'from' | 'until'): string | undefined {
+  if (ISO_DATE.test(value)) {
+    const day = DateTime.fromISO(value, { zone: 'utc' });
+    if (!day.isValid) return undefined;
+    return (edge === 'until' ? day.plus({ days: 1 }) : day).toISO() ?? undefined;
+  }
+  if (!ISO_DATE_TIME.test(value)) return undefined;
+  const at = DateTime.fromISO(value, { setZone: true });
+  return at.isValid ? (at.toUTC().toISO() ?? undefined) : undefined;
+}
+
+const activeDate = (edge: 'from' | 'until', example: string) =>
+  z.string().refine((value) => activeInstant(value, edge) !== undefined, {
+    error: (issue) =>
+      `${JSON.stringify(issue.input)} is not an ISO date or date-time with offset (try ${example} or ${example}T09:00:00Z)`,
+  });
+
+const variantSchema = z
+  .object({
+    id: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$/, 'must be letters, digits, dashes or underscores (at most 32), e.g. short-subject'),
+    weight: z
+      .number({ error: 'must be a whole number from 1 to 100, e.g. 50' })
+      .int('must be a whole number from 1 to 100, e.g. 50')
+      .min(1, 'must be a whole number from 1 to 100, e.g. 50')
+      .max(100, 'must be a whole number from 1 to 100, e.g. 50'),
+    template: templateSchema,
+  })
+  .strict();
+
+const maxEmails = z
+  .number({ error: 'must be a whole number of at least 1, e.g. 3' })
+  .int('must be a whole number of at least 1, e.g. 3')
+  .positive('must be a whole number of at least 1, e.g. 3');
+
+const cap = z.object({ maxEmails, per: duration('P30D') }).strict();
+
 export const campaignSchema = z
   .object({
     id: z
@@ -53,28 +129,91 @@ export const campaignSchema = z
     /** Time after the trigger when the email is due. */
     delay: duration('P3D'),
     /** No email is sent in this local window; a due email moves to its end. */
-    quietHours: z.object({ start: clockTime, end: clockTime }).optional(),
-    /** Per customer, across all campaigns: at most `maxEmails` sent within `per`. */
-    frequencyCap: z.object({ maxEmails: z.number().int().positive(), per: duration('P7D') }).optional(),
+    quietHours: quietHoursSchema.optional(),
+    /**
+     * Per customer, across all campaigns: at most `maxEmails` sent within `per`; `perCampaign`: at most
+     * `maxEmails` of this campaign within its `per`.
+     */
+    frequencyCap: z
+      .object({
+        maxEmails: maxEmails.optional(),
+        per: duration('P7D').optional(),
+        perCampaign: cap.optional(),
+      })
+      .strict()
+      .superRefine((value, ctx) => {
+        if (value.maxEmails !== undefined && value.per === undefined) {
+          ctx.addIssue({ code: 'custom', path: ['per'], message: 'is missing (maxEmails needs a duration, e.g. per: P7D)' });
+        }
+        if (value.per !== undefined && value.maxEmails === undefined) {
+          ctx.addIssue({ code: 'custom', path: ['maxEmails'], message: 'is missing (per needs a number of emails, e.g. maxEmails: 3)' });
+        }
+        if (value.maxEmails === undefined && value.per === undefined && value.perCampaign === undefined) {
+          ctx.addIssue({ code: 'custom', message: 'is empty (give maxEmails and per, or perCampaign)' });
+        }
+      })
+      .optional(),
+    /** A deterministic share of customers (by campaign and customer id) gets nothing; recorded as HELD_OUT. */
+    holdout: z
+      .object({
+        percent: z
+          .number({ error: 'must be a number from 0 to 50, e.g. 10' })
+          .min(0, 'must be a number from 0 to 50, e.g. 10')
+          .max(50, 'must be a number from 0 to 50, e.g. 10'),
+      })
+      .strict()
+      .optional(),
+    /** Outside [activeFrom, activeUntil) the campaign plans nothing and skips what is due. */
+    activeFrom: activeDate('from', '2026-12-01').optional(),
+    activeUntil: activeDate('until', '2026-12-31').optional(),
     requireMarketingConsent: z.boolean().default(true),
     /** Events that cancel the pending touchpoint. */
     stopOn: z.array(z.enum(['refund'])).default(['refund']),
-    template: z
-      .object({
-        defaultLocale: z.string().min(2),
-        locales: z.record(z.string().min(2), localizedContent),
-      })
-      .superRefine((value, ctx) => {
-        if (!(value.defaultLocale in value.locales)) {
+    /** The email; exactly one of `template` and `variants`. */
+    template: templateSchema.optional(),
+    /** A/B variants, chosen per customer by weight (deterministic by campaign and customer id). */
+    variants: z.array(variantSchema).min(1, 'must list at least one variant').optional(),
+  })
+  .strict()
+  // Runs even when fields have problems (all problems at once), so it checks the types it reads.
+  .superRefine(
+    (value, ctx) => {
+      if (typeof value !== 'object' || value === null) return;
+      const hasTemplate = value.template !== undefined;
+      const hasVariants = value.variants !== undefined;
+      if (hasTemplate && hasVariants) {
+        ctx.addIssue({ code: 'custom', path: ['variants'], message: 'give either template or variants, not both' });
+      } else if (!hasTemplate && !hasVariants) {
+        ctx.addIssue({ code: 'custom', path: ['template'], message: 'is missing (give template, or variants with a template each)' });
+      }
+      if (Array.isArray(value.variants)) {
+        const seen = new Set<unknown>();
+        value.variants.forEach((variant, index) => {
+          const id: unknown = (variant as { id?: unknown } | undefined)?.id;
+          if (typeof id !== 'string') return;
+          if (seen.has(id)) {
+            ctx.addIssue({ code: 'custom', path: ['variants', index, 'id'], message: `"${id}" is used by an earlier variant` });
+          }
+          seen.add(id);
+        });
+      }
+      if (typeof value.activeFrom === 'string' && typeof value.activeUntil === 'string') {
+        const from = activeInstant(value.activeFrom, 'from');
+        const until = activeInstant(value.activeUntil, 'until');
+        if (from && until && until <= from) {
           ctx.addIssue({
             code: 'custom',
-            path: ['defaultLocale'],
-            message: `"${value.defaultLocale}" has no entry under template.locales (have: ${Object.keys(value.locales).join(', ') || 'none'})`,
+            path: ['activeUntil'],
+            message: `"${value.activeUntil}" is not after activeFrom "${value.activeFrom}"`,
           });
         }
-      }),
-  })
-  .strict();
+      }
+    },
+    { when: () => true },
+  );
+
+export type CampaignTemplate = z.output<typeof templateSchema>;
+export type CampaignVariant = z.output<typeof variantSchema>;
 
 export type Campaign = z.output<typeof campaignSchema>;
 export type CampaignInput = z.input<typeof campaignSchema>;

@@ -1,3 +1,4 @@
+import { isActiveAt } from '../campaigns/assignment.ts';
 import type { Campaign } from '../campaigns/schema.ts';
 import type { Customer, Touchpoint, TouchpointContext } from '../model.ts';
 import type { CampaignCatalog, CustomerRepository, TouchpointRepository } from '../ports.ts';
@@ -18,6 +19,8 @@ export interface SendMessage {
   name: string;
   locale: string;
   context: TouchpointContext;
+  /** The A/B variant recorded on the touchpoint, for the render step. */
+  variant?: string;
 }
 
 export type EligibilityDecision =
@@ -38,9 +41,9 @@ export interface EligibilityDeps {
  *
  * Primary course:
  *  1. The touchpoint is still DISPATCHED in this generation (not cancelled meanwhile).
- *  2. Its campaign is configured and enabled; its customer exists.
+ *  2. Its campaign is configured, enabled and active now (activeFrom/activeUntil); its customer exists.
  *  3. The customer has not unsubscribed, is not suppressed, and has consented where the campaign requires it.
- *  4. The frequency cap across campaigns is not reached.
+ *  4. The frequency caps (across campaigns, and for this campaign) are not reached.
  *  5. It is not quiet hours in the customer's zone; if it is, move it to the next allowed time.
  */
 export async function checkEligibility(request: EligibilityRequest, deps: EligibilityDeps): Promise<EligibilityDecision> {
@@ -52,14 +55,14 @@ export async function checkEligibility(request: EligibilityRequest, deps: Eligib
   }
   const campaign = await deps.campaigns.get(touchpoint.campaignId);
   if (!campaign || !campaign.enabled) return { decision: 'SKIP', reason: 'campaign is disabled or no longer exists' };
+  if (!isActiveAt(campaign, now)) return { decision: 'SKIP', reason: 'campaign not active' };
   const customer = await deps.customers.get(touchpoint.customerId);
   if (!customer) return { decision: 'SKIP', reason: 'customer does not exist' };
 
   const blocked = consentProblem(customer, campaign);
   if (blocked) return { decision: 'SKIP', reason: blocked };
-  if (await frequencyCapReached(touchpoint, campaign, now, deps.touchpoints)) {
-    return { decision: 'SKIP', reason: 'frequency cap reached' };
-  }
+  const capReached = await frequencyCapReached(touchpoint, campaign, now, deps.touchpoints);
+  if (capReached) return { decision: 'SKIP', reason: capReached };
   const allowedAt = nextAllowedTime(now, campaign.quietHours, customer.timeZone);
   if (allowedAt > now) return { decision: 'RESCHEDULE', reason: 'quiet hours', nextDueAt: allowedAt };
 
@@ -72,6 +75,7 @@ export async function checkEligibility(request: EligibilityRequest, deps: Eligib
       name: customer.name,
       locale: customer.locale,
       context: touchpoint.context,
+      ...(touchpoint.variant !== undefined ? { variant: touchpoint.variant } : {}),
     },
   };
 }
@@ -83,17 +87,32 @@ function consentProblem(customer: Customer, campaign: Campaign): string | undefi
   return undefined;
 }
 
+/** The reason when a cap is reached: the cross-campaign cap first, then this campaign's own. */
 async function frequencyCapReached(
   touchpoint: Touchpoint,
   campaign: Campaign,
   now: string,
   touchpoints: TouchpointRepository,
-): Promise<boolean> {
-  if (!campaign.frequencyCap) return false;
-  const since = subtractDuration(now, campaign.frequencyCap.per);
+): Promise<string | undefined> {
+  const cap = campaign.frequencyCap;
+  if (!cap) return undefined;
   const history = await touchpoints.listByCustomer(touchpoint.customerId);
-  const sentInWindow = history.filter(
-    (t) => t.touchpointId !== touchpoint.touchpointId && t.status === 'SENT' && t.sentAt !== undefined && t.sentAt > since,
-  );
-  return sentInWindow.length >= campaign.frequencyCap.maxEmails;
+  const sentSince = (per: string, sameCampaign: boolean) => {
+    const since = subtractDuration(now, per);
+    return history.filter(
+      (t) =>
+        t.touchpointId !== touchpoint.touchpointId &&
+        t.status === 'SENT' &&
+        t.sentAt !== undefined &&
+        t.sentAt > since &&
+        (!sameCampaign || t.campaignId === touchpoint.campaignId),
+    ).length;
+  };
+  if (cap.maxEmails !== undefined && cap.per !== undefined && sentSince(cap.per, false) >= cap.maxEmails) {
+    return 'frequency cap reached';
+  }
+  if (cap.perCampaign && sentSince(cap.perCampaign.per, true) >= cap.perCampaign.maxEmails) {
+    return 'per-campaign frequency cap reached';
+  }
+  return undefined;
 }

@@ -1,3 +1,4 @@
+import { chooseVariant, isActiveAt, isHeldOut } from '../campaigns/assignment.ts';
 import type { Campaign } from '../campaigns/schema.ts';
 import type { CommerceEvent, OrderRefunded, PurchaseCompleted } from '../events.ts';
 import { CANCELLABLE_STATUSES, type Touchpoint } from '../model.ts';
@@ -22,8 +23,9 @@ export interface IngestResult {
  *
  * Primary course (purchase):
  *  1. Record the purchase on the customer (profile upsert, order id added).
- *  2. Match the active campaigns whose trigger the purchase meets.
- *  3. For each, plan a touchpoint at purchase time + delay, moved out of the recipient's quiet hours.
+ *  2. Match the enabled campaigns active at the event time (activeFrom/activeUntil) whose trigger the purchase meets.
+ *  3. For each, plan a touchpoint at purchase time + delay, moved out of the recipient's quiet hours, with the
+ *     customer's A/B variant; a customer in the campaign's holdout gets a HELD_OUT touchpoint instead (never sent).
  *  4. Write it under a deterministic id; an existing id (a duplicated event) writes nothing.
  *
  * Refund: cancel the order's touchpoints that are still PENDING or DISPATCHED, for campaigns that stop on refund.
@@ -68,8 +70,9 @@ async function recordPurchase(purchase: PurchaseCompleted, eventTime: string, de
   const { orderId, items, total, currency, purchasedAt, ...profile } = purchase;
   await deps.customers.recordPurchase(profile, orderId, toUtcIso(eventTime));
   const created: string[] = [];
+  const now = toUtcIso(eventTime);
   for (const campaign of await deps.campaigns.listActive()) {
-    if (!qualifies(campaign, purchase)) continue;
+    if (!isActiveAt(campaign, now) || !qualifies(campaign, purchase)) continue;
     const touchpoint = planTouchpoint(campaign, purchase, toUtcIso(eventTime));
     if (await deps.touchpoints.create(touchpoint)) created.push(touchpoint.touchpointId);
   }
@@ -89,6 +92,8 @@ export function qualifies(campaign: Campaign, purchase: PurchaseCompleted): bool
 
 export function planTouchpoint(campaign: Campaign, purchase: PurchaseCompleted, now: string): Touchpoint {
   const due = addDuration(purchase.purchasedAt, campaign.delay, purchase.timeZone);
+  const heldOut = isHeldOut(campaign, purchase.customerId);
+  const variant = heldOut ? undefined : chooseVariant(campaign, purchase.customerId);
   return {
     touchpointId: touchpointIdFor(campaign.id, `order:${purchase.orderId}`),
     campaignId: campaign.id,
@@ -96,7 +101,8 @@ export function planTouchpoint(campaign: Campaign, purchase: PurchaseCompleted, 
     customerId: purchase.customerId,
     orderId: purchase.orderId,
     dueAt: nextAllowedTime(due, campaign.quietHours, purchase.timeZone),
-    status: 'PENDING',
+    status: heldOut ? 'HELD_OUT' : 'PENDING',
+    ...(heldOut ? { reason: `holdout (${campaign.holdout?.percent ?? 0}%)` } : {}),
     generation: 0,
     context: {
       orderId: purchase.orderId,
@@ -105,6 +111,7 @@ export function planTouchpoint(campaign: Campaign, purchase: PurchaseCompleted, 
       currency: purchase.currency,
       purchasedAt: toUtcIso(purchase.purchasedAt),
     },
+    ...(variant ? { variant: variant.id } : {}),
     createdAt: now,
     updatedAt: now,
   };

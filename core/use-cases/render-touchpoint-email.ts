@@ -36,7 +36,7 @@ export interface SendEmailRequest {
  * Renders the email for an eligible touchpoint.
  *
  * Primary course:
- *  1. Load the campaign's template; pick the recipient's locale or fall back.
+ *  1. Load the campaign's template (the touchpoint's A/B variant's, if any); pick the recipient's locale or fall back.
  *  2. Sign the one-click unsubscribe link.
  *  3. Build the SendEmail request with RFC 8058 List-Unsubscribe headers, the configuration set, and tags that carry
  *     ids only (SES events come back with them; no personal data).
@@ -57,6 +57,7 @@ export async function renderTouchpointEmail(request: RenderRequest, deps: Render
       { Name: 'touchpointId', Value: request.touchpointId },
       { Name: 'campaignId', Value: campaign.id },
       { Name: 'customerId', Value: message.customerId },
+      ...(email.variant !== undefined ? [{ Name: 'variant', Value: email.variant }] : []),
     ],
     Content: {
       Simple: {

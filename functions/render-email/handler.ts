@@ -29,6 +29,8 @@ const request = z.object({
     email: z.string().min(3),
     name: z.string(),
     locale: z.string().min(2),
+    /** The A/B variant recorded when the touchpoint was planned. */
+    variant: z.string().min(1).optional(),
     context: z.object({
       orderId: z.string().optional(),
       items: z.array(purchasedItemSchema).optional(),

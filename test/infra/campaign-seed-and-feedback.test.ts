@@ -48,7 +48,7 @@ describe('campaign seeding', () => {
     const stack = new Stack(new App(), 'Seed');
     const table = new Table(stack, 'Campaigns', { partitionKey: { name: 'campaignId', type: AttributeType.STRING } });
     expect(() => new CampaignSeed(stack, 'Seed', { table, campaignsDir: dir })).toThrow(
-      /broken\.yaml:1 template: is missing \(expected object\)\n  \S*broken\.yaml:5 delay: "3 days" is not an ISO-8601 duration \(try P3D\)/,
+      /broken\.yaml:1 template: is missing \(give template, or variants with a template each\)\n  \S*broken\.yaml:5 delay: "3 days" is not an ISO-8601 duration \(try P3D\)/,
     );
   });
 });

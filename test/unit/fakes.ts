@@ -71,11 +71,16 @@ export class InMemoryTouchpoints implements TouchpointRepository {
 
   async create(touchpoint: Touchpoint) {
     if (this.items.has(touchpoint.touchpointId)) return false;
-    this.items.set(touchpoint.touchpointId, {
-      ...structuredClone(touchpoint),
-      dueShard: shardOf(touchpoint.touchpointId, this.shards),
-      dueKey: `${touchpoint.dueAt}#${touchpoint.touchpointId}`,
-    });
+    this.items.set(
+      touchpoint.touchpointId,
+      touchpoint.status === 'PENDING'
+        ? {
+            ...structuredClone(touchpoint),
+            dueShard: shardOf(touchpoint.touchpointId, this.shards),
+            dueKey: `${touchpoint.dueAt}#${touchpoint.touchpointId}`,
+          }
+        : structuredClone(touchpoint),
+    );
     return true;
   }
 

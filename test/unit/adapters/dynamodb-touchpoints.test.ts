@@ -74,6 +74,23 @@ describe('DynamoDbTouchpointRepository.create', () => {
     });
   });
 
+  it('keeps a HELD_OUT touchpoint out of the due index and lets it expire like an ended one', async () => {
+    // Prepare
+    ddb.on(PutCommand).resolves({});
+    const heldOut: Touchpoint = { ...touchpoint, status: 'HELD_OUT', reason: 'holdout (10%)', variant: 'b' };
+
+    // Act
+    const created = await repository().create(heldOut);
+
+    // Assess
+    expect(created).toBe(true);
+    expect(ddb).toHaveReceivedCommandExactlyOnceWith(PutCommand, {
+      TableName: TABLE,
+      Item: { ...heldOut, expiresAt: EXPIRES_AT },
+      ConditionExpression: 'attribute_not_exists(touchpointId)',
+    });
+  });
+
   it('returns false when a touchpoint with the same id exists already', async () => {
     // Prepare
     ddb.on(PutCommand).rejects(conditionFailed());

@@ -74,7 +74,7 @@ describe('changedPaths', () => {
 
 describe('compareCampaigns', () => {
   it('reports added, changed (with paths), unchanged and only-stored', () => {
-    const changed: Campaign = { ...base, delay: 'P4D', template: { ...base.template, defaultLocale: 'de' } };
+    const changed: Campaign = { ...base, delay: 'P4D', template: { ...base.template!, defaultLocale: 'de' } };
     const gone: Campaign = { ...base, id: 'winter-check-in' };
     expect(compareCampaigns([changed, other], [applied(base, 2), applied(gone)])).toEqual([
       { campaignId: base.id, status: 'changed', changedPaths: ['delay', 'template.defaultLocale'], storedVersion: 'v000002' },

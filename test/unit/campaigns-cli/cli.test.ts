@@ -127,7 +127,9 @@ describe('outreach campaigns schema', () => {
     const schema = JSON.parse(campaignJsonSchemaText()) as Record<string, unknown> & { required: string[]; properties: Record<string, { default?: unknown }> };
     expect(schema.$schema).toBe('https://json-schema.org/draft/2020-12/schema');
     expect(schema.title).toBe('Outreach campaign');
-    expect(schema.required.sort()).toEqual(['delay', 'id', 'kind', 'template', 'trigger']);
+    expect(schema.required.sort()).toEqual(['delay', 'id', 'kind', 'trigger']);
+    // Exactly one of template and variants.
+    expect(schema.oneOf).toEqual([{ required: ['template'] }, { required: ['variants'] }]);
     expect(schema.properties.enabled?.default).toBe(true);
     expect(schema.additionalProperties).toBe(false);
   });
@@ -154,6 +156,37 @@ describe('outreach campaigns preview', () => {
     const unknown = await outreach(['campaigns', 'preview', 'nope', '--out', out]);
     expect(unknown.code).toBe(EXIT.usage);
     expect(unknown.stderr).toBe('error: no campaign nope in campaigns (have: post-purchase-check-in)\n');
+  });
+
+  it('summarises and previews a campaign with A/B variants, holdout and active dates', async () => {
+    const variants = `id: ab-test
+kind: check-in
+trigger: { event: Purchase Completed }
+delay: P3D
+holdout: { percent: 10 }
+activeFrom: 2026-12-01
+frequencyCap: { perCampaign: { maxEmails: 1, per: P30D } }
+variants:
+  - id: a
+    weight: 60
+    template: { defaultLocale: en, locales: { en: { subject: "A for {{customer.firstName}}", html: "<p>A</p>", text: A } } }
+  - id: b
+    weight: 40
+    template: { defaultLocale: en, locales: { en: { subject: "B for {{customer.firstName}}", html: "<p>B</p>", text: B } } }
+`;
+    const dir = tempDir();
+    writeFileSync(join(dir, 'ab.yaml'), variants);
+    const validate = await outreach(['campaigns', 'validate', dir]);
+    expect(validate.stdout).toBe(
+      'ab-test: check-in, enabled; Purchase Completed + P3D; campaign cap 1 per P30D; holdout 10%; active 2026-12-01–…; variants a (60), b (40); locales en (default en)\n',
+    );
+    const out = join(tempDir(), 'preview.html');
+    const preview = await outreach(['campaigns', 'preview', 'ab-test', dir, '--variant', 'b', '--out', out]);
+    expect(preview.code).toBe(EXIT.ok);
+    expect(readFileSync(out, 'utf8')).toContain('(locale en, variant b) — Subject: <b>B for Sam</b>');
+    const unknown = await outreach(['campaigns', 'preview', 'ab-test', dir, '--variant', 'c', '--out', out]);
+    expect(unknown.code).toBe(EXIT.usage);
+    expect(unknown.stderr).toBe('error: campaign ab-test has no variant c (have: a, b)\n');
   });
 });
 
