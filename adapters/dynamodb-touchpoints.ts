@@ -1,7 +1,7 @@
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DateTime } from 'luxon';
 import type { Touchpoint, TouchpointStatus } from '../core/model.ts';
-import type { DueTouchpoint, TouchpointRepository, TouchpointTransition } from '../core/ports.ts';
+import type { DuePage, DueTouchpoint, TouchpointRepository, TouchpointTransition } from '../core/ports.ts';
 import { TABLES } from '../core/topology.ts';
 import { shardOf } from '../core/touchpoint-id.ts';
 import { createDocumentClient, writeIfCondition } from './dynamodb-client.ts';
@@ -60,13 +60,22 @@ export class DynamoDbTouchpointRepository implements TouchpointRepository {
         Limit: limit,
       }),
     );
-    return Items.map((item) => ({
-      touchpointId: item.touchpointId as string,
-      kind: item.kind as DueTouchpoint['kind'],
-      generation: item.generation as number,
-      dueAt: item.dueAt as string,
-      status: item.status as TouchpointStatus,
-    }));
+    return Items.map(toDueTouchpoint);
+  }
+
+  async listDueBefore(shard: number, until: string, limit: number, startKey?: string): Promise<DuePage> {
+    const { Items = [], LastEvaluatedKey } = await this.db.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        IndexName: dueIndex.name,
+        KeyConditionExpression: '#shard = :shard AND #key <= :upTo',
+        ExpressionAttributeNames: { '#shard': dueIndex.partitionKey, '#key': dueIndex.sortKey },
+        ExpressionAttributeValues: { ':shard': String(shard), ':upTo': `${until}#~` },
+        Limit: limit,
+        ...(startKey !== undefined ? { ExclusiveStartKey: JSON.parse(startKey) as Record<string, unknown> } : {}),
+      }),
+    );
+    return { items: Items.map(toDueTouchpoint), ...(LastEvaluatedKey ? { nextKey: JSON.stringify(LastEvaluatedKey) } : {}) };
   }
 
   async listByCustomer(customerId: string): Promise<Touchpoint[]> {
@@ -172,6 +181,16 @@ export class DynamoDbTouchpointRepository implements TouchpointRepository {
       ),
     );
   }
+}
+
+function toDueTouchpoint(item: Record<string, unknown>): DueTouchpoint {
+  return {
+    touchpointId: item.touchpointId as string,
+    kind: item.kind as DueTouchpoint['kind'],
+    generation: item.generation as number,
+    dueAt: item.dueAt as string,
+    status: item.status as TouchpointStatus,
+  };
 }
 
 function toTouchpoint(item: Record<string, unknown>): Touchpoint {

@@ -6,6 +6,8 @@
  *   campaigns diff [dir] --table <name>            files vs. the campaigns table: added / changed / unchanged / only-stored
  *   campaigns apply [dir] --table <name>           store new and changed campaigns as new versions, with an audit item
  *   campaigns preview <campaignId> [dir] --out f   render the email for a sample customer and order to an HTML file
+ *   campaigns forecast --days N --table-touchpoints <t> --table-customers <t> --table-campaigns <t> [--at ISO]
+ *                                                  emails each campaign will send in the next N days, per UTC day
  *
  * Every command takes `--json`. The table is reached through the standard AWS SDK environment (AWS_REGION,
  * AWS_ENDPOINT_URL_DYNAMODB, credentials), so the same commands work against AWS and the local stack.
@@ -25,6 +27,11 @@ import { loadCampaignDirectory } from '../core/campaigns/load.ts';
 import { renderCampaignEmail } from '../core/campaigns/render.ts';
 import type { Campaign, CampaignTemplate } from '../core/campaigns/schema.ts';
 import { InvalidCampaignError } from '../core/errors.ts';
+import { DEFAULT_DISPATCH_SHARDS } from '../core/topology.ts';
+import { FORECAST_SOURCES_NOTE, forecastSends, type SendForecast } from '../core/use-cases/forecast-sends.ts';
+import { DynamoDbCampaignCatalog } from '../adapters/dynamodb-campaigns.ts';
+import { DynamoDbCustomerRepository } from '../adapters/dynamodb-customers.ts';
+import { DynamoDbTouchpointRepository } from '../adapters/dynamodb-touchpoints.ts';
 
 export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
 
@@ -99,10 +106,38 @@ const endpointDescription = () =>
 
 function openStore(table: string): DynamoDbCampaignStore {
   if (!table.trim()) throw new UsageError('--table must name the campaigns table, e.g. --table outreach-campaigns');
+  return new DynamoDbCampaignStore(table, openDocumentClient());
+}
+
+function openDocumentClient() {
   // The SDK's multi-line notice about Node 20 support ending in 2027 is noise for the people using this CLI
   // (the project supports Node >= 20.19); an explicit setting in the environment still wins.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-  return new DynamoDbCampaignStore(table, createDocumentClient(new DynamoDBClient({})));
+  return createDocumentClient(new DynamoDBClient({}));
+}
+
+/** The forecast as a table: one row per campaign (total, then one column per UTC day), skips and late sends below. */
+export function formatForecast(forecast: SendForecast): string[] {
+  const days = forecast.days;
+  const spanDays = Math.round((Date.parse(forecast.until) - Date.parse(forecast.from)) / 86_400_000);
+  const lines = [
+    `forecast ${forecast.from} → ${forecast.until} (${spanDays} day(s)) from ${forecast.pendingRead} pending touchpoint(s)`,
+    FORECAST_SOURCES_NOTE,
+    '',
+  ];
+  const width = Math.max('campaign'.length, ...forecast.campaigns.map((c) => c.campaignId.length));
+  const cell = (value: string | number) => String(value).padStart(6);
+  lines.push(`${'campaign'.padEnd(width)} ${cell('total')} ${days.map((d) => cell(d.slice(5))).join(' ')}`.trimEnd());
+  for (const c of forecast.campaigns) {
+    lines.push(`${c.campaignId.padEnd(width)} ${cell(c.total)} ${days.map((d) => cell(c.perDay[d] ?? 0)).join(' ')}`);
+    const skipped = Object.entries(c.skipped).sort(([a], [b]) => a.localeCompare(b));
+    if (skipped.length > 0) lines.push(`  skipped (${skipped.map(([reason, count]) => `${reason}: ${count}`).join(', ')})`);
+    if (c.afterWindow > 0) lines.push(`  after the window (moved by quiet hours): ${c.afterWindow}`);
+  }
+  if (forecast.campaigns.length === 0) lines.push('(no pending touchpoints in the window)');
+  const total = forecast.campaigns.reduce((sum, c) => sum + c.total, 0);
+  lines.push('', `${total} email(s) in total`);
+  return lines;
 }
 
 /** Turns an SDK failure into one line that says what and where. */
@@ -149,7 +184,7 @@ const escapeHtml = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;')
 export function createProgram(): Command {
   const program = new Command()
     .name('outreach')
-    .description('Campaign rules for marketers: validate, diff, apply and preview the files under campaigns/.')
+    .description('Campaign rules for marketers: validate, diff, apply and preview the files under campaigns/, and forecast the sends.')
     .exitOverride()
     .showSuggestionAfterError();
 
@@ -302,6 +337,53 @@ ${email.html}
       if (options.json) printJson({ path: resolve(out), campaignId, locale: email.locale, subject: email.subject });
       else print(resolve(out));
     });
+
+  campaigns
+    .command('forecast')
+    .description('how many emails each campaign will send in the next N days, per UTC day, from the pending touchpoints')
+    .requiredOption('--days <n>', 'length of the window in days (1–366)')
+    .requiredOption('--table-touchpoints <name>', 'touchpoints table, e.g. outreach-touchpoints')
+    .requiredOption('--table-customers <name>', 'customers table, e.g. outreach-customers')
+    .requiredOption('--table-campaigns <name>', 'campaigns table, e.g. outreach-campaigns')
+    .option('--at <iso>', 'start of the window (default: now)')
+    .option('--shards <n>', 'dispatch shards of the deployment (DISPATCH_SHARDS)', String(DEFAULT_DISPATCH_SHARDS))
+    .option('--json', 'machine-readable output')
+    .action(
+      async (
+        options: JsonOption & { days: string; tableTouchpoints: string; tableCustomers: string; tableCampaigns: string; at?: string; shards: string },
+      ) => {
+        const days = Number(options.days);
+        if (!/^\d+$/.test(options.days) || days < 1 || days > 366) throw new UsageError(`--days must be a whole number from 1 to 366, e.g. --days 7 (got ${options.days})`);
+        const shards = Number(options.shards);
+        if (!/^\d+$/.test(options.shards) || shards < 1 || shards > 64) throw new UsageError(`--shards must be a whole number from 1 to 64 (got ${options.shards})`);
+        const at = options.at ?? new Date().toISOString();
+        if (!/^\d{4}-\d{2}-\d{2}T/.test(at) || Number.isNaN(Date.parse(at))) {
+          throw new UsageError(`--at must be an ISO date-time, e.g. --at 2026-12-01T09:00:00Z (got ${at})`);
+        }
+        const names = [options.tableTouchpoints, options.tableCustomers, options.tableCampaigns];
+        if (names.some((n) => !n.trim())) throw new UsageError('--table-touchpoints, --table-customers and --table-campaigns must name tables');
+        const db = openDocumentClient();
+        let reported = 0;
+        const forecast = await withTable(`${options.tableTouchpoints}, ${options.tableCustomers} or ${options.tableCampaigns}`, () =>
+          forecastSends(
+            { at, days },
+            {
+              touchpoints: new DynamoDbTouchpointRepository(options.tableTouchpoints, shards, db),
+              customers: new DynamoDbCustomerRepository(options.tableCustomers, db),
+              campaigns: new DynamoDbCampaignCatalog(options.tableCampaigns, db),
+              shards,
+              onProgress: ({ read, shardsDone }) => {
+                if (read - reported < 1000) return;
+                reported = read;
+                process.stderr.write(`read ${read} due touchpoint(s), ${shardsDone}/${shards} shard(s) done…\n`);
+              },
+            },
+          ),
+        );
+        if (options.json) printJson({ ...forecast, note: FORECAST_SOURCES_NOTE });
+        else for (const line of formatForecast(forecast)) print(line);
+      },
+    );
 
   return program;
 }

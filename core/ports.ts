@@ -27,6 +27,12 @@ export interface DueTouchpoint {
   status: TouchpointStatus;
 }
 
+export interface DuePage {
+  items: DueTouchpoint[];
+  /** Absent on the last page. */
+  nextKey?: string;
+}
+
 export interface TouchpointTransition {
   touchpointId: string;
   /** The transition applies only while the touchpoint has this generation. */
@@ -43,6 +49,11 @@ export interface TouchpointRepository {
   create(touchpoint: Touchpoint): Promise<boolean>;
   /** Up to `limit` touchpoints of one shard whose due key is at or before `now`, earliest first. */
   listDue(shard: number, now: string, limit: number): Promise<DueTouchpoint[]>;
+  /**
+   * One page of a shard's due index, up to `limit` rows due at or before `until`, earliest first; pass the returned
+   * `nextKey` (opaque) as `startKey` for the next page. Reads only the index rows in that range, never the table.
+   */
+  listDueBefore(shard: number, until: string, limit: number, startKey?: string): Promise<DuePage>;
   listByCustomer(customerId: string): Promise<Touchpoint[]>;
   /**
    * PENDING → DISPATCHED (or DISPATCHED → DISPATCHED, renewing an expired lease), moving its due key to `leaseUntil`

@@ -54,17 +54,12 @@ export async function checkEligibility(request: EligibilityRequest, deps: Eligib
     return { decision: 'STALE', reason: `touchpoint is ${touchpoint.status} (generation ${touchpoint.generation})` };
   }
   const campaign = await deps.campaigns.get(touchpoint.campaignId);
-  if (!campaign || !campaign.enabled) return { decision: 'SKIP', reason: 'campaign is disabled or no longer exists' };
-  if (!isActiveAt(campaign, now)) return { decision: 'SKIP', reason: 'campaign not active' };
-  const customer = await deps.customers.get(touchpoint.customerId);
-  if (!customer) return { decision: 'SKIP', reason: 'customer does not exist' };
-
-  const blocked = consentProblem(customer, campaign);
-  if (blocked) return { decision: 'SKIP', reason: blocked };
-  const capReached = await frequencyCapReached(touchpoint, campaign, now, deps.touchpoints);
-  if (capReached) return { decision: 'SKIP', reason: capReached };
-  const allowedAt = nextAllowedTime(now, campaign.quietHours, customer.timeZone);
-  if (allowedAt > now) return { decision: 'RESCHEDULE', reason: 'quiet hours', nextDueAt: allowedAt };
+  const customer = campaign?.enabled ? await deps.customers.get(touchpoint.customerId) : undefined;
+  // The history is read only when a cap needs it.
+  const history = campaign?.frequencyCap && customer ? await deps.touchpoints.listByCustomer(touchpoint.customerId) : [];
+  const rules = evaluateSendRules({ touchpoint, campaign, customer, history, now });
+  if (rules.decision !== 'SEND') return rules;
+  if (!campaign || !customer) throw new Error('unreachable: SEND without campaign and customer');
 
   return {
     decision: 'SEND',
@@ -80,6 +75,42 @@ export async function checkEligibility(request: EligibilityRequest, deps: Eligib
   };
 }
 
+/** A touchpoint of the customer's history as the caps see it: only SENT ones with a `sentAt` count. */
+export type CapHistoryEntry = Pick<Touchpoint, 'touchpointId' | 'campaignId' | 'status' | 'sentAt'>;
+
+export interface SendRulesInput {
+  touchpoint: Pick<Touchpoint, 'touchpointId' | 'campaignId'>;
+  campaign: Campaign | undefined;
+  customer: Customer | undefined;
+  /** The customer's touchpoints (any status; only SENT ones count towards the caps). */
+  history: readonly CapHistoryEntry[];
+  /** When the send would happen (ISO UTC). */
+  now: string;
+}
+
+export type SendRulesDecision =
+  | { decision: 'SEND' }
+  | { decision: 'SKIP'; reason: string }
+  | { decision: 'RESCHEDULE'; reason: string; nextDueAt: string };
+
+/**
+ * The send rules, as one pure function shared by the workflow's eligibility check and the forecast: campaign
+ * enabled and active at `now`, customer exists, consent, frequency caps, quiet hours — in that order.
+ */
+export function evaluateSendRules(input: SendRulesInput): SendRulesDecision {
+  const { touchpoint, campaign, customer, history, now } = input;
+  if (!campaign || !campaign.enabled) return { decision: 'SKIP', reason: 'campaign is disabled or no longer exists' };
+  if (!isActiveAt(campaign, now)) return { decision: 'SKIP', reason: 'campaign not active' };
+  if (!customer) return { decision: 'SKIP', reason: 'customer does not exist' };
+  const blocked = consentProblem(customer, campaign);
+  if (blocked) return { decision: 'SKIP', reason: blocked };
+  const capReached = frequencyCapReached(touchpoint, campaign, now, history);
+  if (capReached) return { decision: 'SKIP', reason: capReached };
+  const allowedAt = nextAllowedTime(now, campaign.quietHours, customer.timeZone);
+  if (allowedAt > now) return { decision: 'RESCHEDULE', reason: 'quiet hours', nextDueAt: allowedAt };
+  return { decision: 'SEND' };
+}
+
 function consentProblem(customer: Customer, campaign: Campaign): string | undefined {
   if (customer.unsubscribedAt) return 'customer unsubscribed';
   if (customer.suppressedAt) return `address suppressed (${customer.suppressionReason ?? 'bounce or complaint'})`;
@@ -88,15 +119,14 @@ function consentProblem(customer: Customer, campaign: Campaign): string | undefi
 }
 
 /** The reason when a cap is reached: the cross-campaign cap first, then this campaign's own. */
-async function frequencyCapReached(
-  touchpoint: Touchpoint,
+function frequencyCapReached(
+  touchpoint: SendRulesInput['touchpoint'],
   campaign: Campaign,
   now: string,
-  touchpoints: TouchpointRepository,
-): Promise<string | undefined> {
+  history: readonly CapHistoryEntry[],
+): string | undefined {
   const cap = campaign.frequencyCap;
   if (!cap) return undefined;
-  const history = await touchpoints.listByCustomer(touchpoint.customerId);
   const sentSince = (per: string, sameCampaign: boolean) => {
     const since = subtractDuration(now, per);
     return history.filter(

@@ -6,6 +6,7 @@ import type {
   CampaignCatalog,
   CustomerProfile,
   CustomerRepository,
+  DuePage,
   DueTouchpoint,
   StartOutcome,
   TouchpointRepository,
@@ -90,6 +91,19 @@ export class InMemoryTouchpoints implements TouchpointRepository {
       .sort((a, b) => (a.dueKey! < b.dueKey! ? -1 : 1))
       .slice(0, limit)
       .map(({ touchpointId, kind, generation, dueAt, status }) => ({ touchpointId, kind, generation, dueAt, status }));
+  }
+
+  /** Every call, for tests of read cost. */
+  readonly dueQueries: Array<{ shard: number; until: string; limit: number; startKey?: string }> = [];
+
+  async listDueBefore(shard: number, until: string, limit: number, startKey?: string): Promise<DuePage> {
+    this.dueQueries.push({ shard, until, limit, ...(startKey !== undefined ? { startKey } : {}) });
+    const rows = [...this.items.values()]
+      .filter((t) => t.dueShard === shard && t.dueKey !== undefined && t.dueKey <= `${until}#~` && (startKey === undefined || t.dueKey > startKey))
+      .sort((a, b) => (a.dueKey! < b.dueKey! ? -1 : 1));
+    const page = rows.slice(0, limit);
+    const items = page.map(({ touchpointId, kind, generation, dueAt, status }) => ({ touchpointId, kind, generation, dueAt, status }));
+    return rows.length > limit ? { items, nextKey: page.at(-1)!.dueKey! } : { items };
   }
 
   async listByCustomer(customerId: string) {

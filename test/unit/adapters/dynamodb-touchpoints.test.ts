@@ -157,6 +157,40 @@ describe('DynamoDbTouchpointRepository.listDue', () => {
   });
 });
 
+describe('DynamoDbTouchpointRepository.listDueBefore', () => {
+  it('queries one page of a shard of the byDue index up to the window end, and continues from the opaque next key', async () => {
+    // Prepare
+    const until = '2025-06-20T09:30:00.000Z';
+    const lastKey = { touchpointId: id, dueShard: '3', dueKey: storedItem.dueKey };
+    ddb
+      .on(QueryCommand)
+      .resolvesOnce({ Items: [storedItem], LastEvaluatedKey: lastKey })
+      .resolvesOnce({ Items: [] });
+    const r = repository();
+
+    // Act
+    const first = await r.listDueBefore(3, until, 1);
+    const second = await r.listDueBefore(3, until, 1, first.nextKey);
+
+    // Assess
+    expect(first).toEqual({
+      items: [{ touchpointId: id, kind: 'check-in', generation: 0, dueAt: touchpoint.dueAt, status: 'PENDING' }],
+      nextKey: JSON.stringify(lastKey),
+    });
+    expect(second).toEqual({ items: [] });
+    const query = {
+      TableName: TABLE,
+      IndexName: 'byDue',
+      KeyConditionExpression: '#shard = :shard AND #key <= :upTo',
+      ExpressionAttributeNames: { '#shard': 'dueShard', '#key': 'dueKey' },
+      ExpressionAttributeValues: { ':shard': '3', ':upTo': `${until}#~` },
+      Limit: 1,
+    };
+    expect(ddb).toHaveReceivedNthCommandWith(QueryCommand, 1, query);
+    expect(ddb).toHaveReceivedNthCommandWith(QueryCommand, 2, { ...query, ExclusiveStartKey: lastKey });
+  });
+});
+
 describe('DynamoDbTouchpointRepository.listByCustomer', () => {
   it('follows LastEvaluatedKey through every page of the byCustomer index and strips storage fields', async () => {
     // Prepare
@@ -421,6 +455,7 @@ describe('DynamoDbTouchpointRepository expressions', () => {
     // Act
     await r.create(touchpoint);
     await r.listDue(1, AT, 10);
+    await r.listDueBefore(1, AT, 10);
     await r.listByCustomer('cust-001');
     await r.claimForDispatch({ touchpointId: id, generation: 0, at: AT, from: 'PENDING', leaseUntil: AT });
     await r.reschedule({ touchpointId: id, generation: 0, at: AT, dueAt: AT, reason: 'quiet hours' });
@@ -432,6 +467,7 @@ describe('DynamoDbTouchpointRepository expressions', () => {
     const problems = sentRequests(ddb).map(({ command, input }) => ({ command, problem: expressionProblem(input) }));
     expect(problems).toEqual([
       { command: 'PutCommand', problem: undefined },
+      { command: 'QueryCommand', problem: undefined },
       { command: 'QueryCommand', problem: undefined },
       { command: 'QueryCommand', problem: undefined },
       { command: 'UpdateCommand', problem: undefined },

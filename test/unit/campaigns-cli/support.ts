@@ -2,7 +2,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ScanCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { createDocumentClient } from '../../../adapters/dynamodb-client.ts';
-import { createTables, localTableNames, startDynamo } from '../../../local/dynamodb.ts';
+import { createTables, localTableNames, startDynamo, type TableNames } from '../../../local/dynamodb.ts';
 
 export const CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
 export const REGION = 'us-east-1';
@@ -21,13 +21,17 @@ export async function startTestDynamo(): Promise<TestDynamo> {
 
 let tables = 0;
 /** A fresh set of tables (`t<n>-campaigns`, …) so tests do not see each other's items. */
-export async function freshCampaignsTable(dynamo: TestDynamo): Promise<string> {
+export async function freshTables(dynamo: TestDynamo): Promise<TableNames> {
   tables += 1;
   const names = localTableNames(`t${tables}-${process.pid}`);
   const client = new DynamoDBClient({ region: REGION, endpoint: dynamo.endpoint, credentials: CREDENTIALS, maxAttempts: 1 });
   await createTables(client, names);
   client.destroy();
-  return names.campaigns;
+  return names;
+}
+
+export async function freshCampaignsTable(dynamo: TestDynamo): Promise<string> {
+  return (await freshTables(dynamo)).campaigns;
 }
 
 /** Every item of a table, sorted by key, for exact assertions. */
