@@ -9,13 +9,14 @@ import { EventBridgeClient, PutEventsCommand, type PutEventsRequestEntry } from 
 import { DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { DateTime } from 'luxon';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startE2eStack, type E2eStack } from './support.ts';
 import { addDuration, nextAllowedTime } from '../../core/schedule.ts';
 import { DEFAULT_COMMERCE_EVENT_SOURCE, TABLES } from '../../core/topology.ts';
 import { checkInTiming } from '../../local/campaigns.ts';
 import { parseIsoDuration } from '../../local/clock.ts';
 import { purchaseEntry, refundEntry, type SampleCustomer, type SampleOrder } from '../../local/sample-data.ts';
 import type { ScenarioTiming } from '../../local/scenario.ts';
-import { PROJECT_ROOT, startLocalStack, type LocalStack, type MailboxEmail } from '../../local/stack.ts';
+import { PROJECT_ROOT, type LocalStack, type MailboxEmail } from '../../local/stack.ts';
 
 const MINUTE = 60_000;
 const ZONES = ['Europe/London', 'Europe/Berlin', 'Asia/Tokyo', 'Asia/Kolkata', 'Australia/Sydney', 'America/New_York', 'America/Los_Angeles', 'Pacific/Honolulu'];
@@ -27,18 +28,16 @@ let timing: ScenarioTiming;
 /** Long enough for any check-in to have been sent, wherever its recipient lives. */
 let pastDue: number;
 
+let e2e: E2eStack | undefined;
+
 beforeAll(async () => {
   timing = checkInTiming(join(PROJECT_ROOT, 'campaigns'));
   pastDue = parseIsoDuration(timing.checkInDelay) + parseIsoDuration('P1D');
-  // Handlers log through Powertools; the rejected-event test makes them log errors on purpose.
-  process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
-  stack = await startLocalStack({ portBase: 0, speed: 0, startAt: '2031-03-10T10:00:00.000Z', log: false });
-  events = new EventBridgeClient({ endpoint: stack.endpoints.gateway, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
-  db = DynamoDBDocumentClient.from(stack.clients.dynamodb);
+  e2e = await startE2eStack({ startAt: '2031-03-10T10:00:00.000Z' });
+  ({ stack, events, db } = e2e);
 });
 afterAll(async () => {
-  events?.destroy();
-  await stack?.stop();
+  await e2e?.stop();
 });
 
 /** When the check-in for a purchase made now is due for someone in `zone` (the delay is local calendar time). */

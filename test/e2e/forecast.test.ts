@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { EventBridgeClient, PutEventsCommand, type PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startE2eStack, type E2eStack } from './support.ts';
 import { DynamoDbCampaignCatalog, saveCampaign } from '../../adapters/dynamodb-campaigns.ts';
 import { DynamoDbCustomerRepository } from '../../adapters/dynamodb-customers.ts';
 import { DynamoDbTouchpointRepository } from '../../adapters/dynamodb-touchpoints.ts';
@@ -17,7 +18,7 @@ import { DEFAULT_COMMERCE_EVENT_SOURCE, DEFAULT_DISPATCH_SHARDS } from '../../co
 import { forecastSends, type SendForecast } from '../../core/use-cases/forecast-sends.ts';
 import { loadCampaignsIntoTable } from '../../local/campaigns.ts';
 import { purchaseEntry, refundEntry, type SampleCustomer, type SampleOrder } from '../../local/sample-data.ts';
-import { PROJECT_ROOT, startLocalStack, type LocalStack, type MailboxEmail } from '../../local/stack.ts';
+import { PROJECT_ROOT, type LocalStack, type MailboxEmail } from '../../local/stack.ts';
 
 const CHECK_IN = 'post-purchase-check-in';
 const TIPS = 'next-day-tips';
@@ -39,24 +40,20 @@ let stack: LocalStack;
 let events: EventBridgeClient;
 let db: DynamoDBDocumentClient;
 
+let e2e: E2eStack | undefined;
+
 beforeAll(async () => {
-  process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
-  stack = await startLocalStack({
-    portBase: 0,
-    speed: 0,
+  e2e = await startE2eStack({
     startAt: '2031-07-07T10:00:00.000Z',
-    log: false,
     loadCampaigns: async (s) => {
       await loadCampaignsIntoTable(join(PROJECT_ROOT, 'campaigns'), s, () => {});
       await saveCampaign(s.tables.campaigns, tips, s.clock.nowIso(), DynamoDBDocumentClient.from(s.clients.dynamodb));
     },
   });
-  events = new EventBridgeClient({ endpoint: stack.endpoints.gateway, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
-  db = DynamoDBDocumentClient.from(stack.clients.dynamodb);
+  ({ stack, events, db } = e2e);
 });
 afterAll(async () => {
-  events?.destroy();
-  await stack?.stop();
+  await e2e?.stop();
 });
 
 const customer = (key: string, timeZone: string): SampleCustomer => ({

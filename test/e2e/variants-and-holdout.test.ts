@@ -7,13 +7,14 @@
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startE2eStack, type E2eStack } from './support.ts';
 import { saveCampaign } from '../../adapters/dynamodb-campaigns.ts';
 import { chooseVariant, isHeldOut } from '../../core/campaigns/assignment.ts';
 import { campaignSchema, type Campaign } from '../../core/campaigns/schema.ts';
 import { DEFAULT_COMMERCE_EVENT_SOURCE } from '../../core/topology.ts';
 import { touchpointIdFor } from '../../core/touchpoint-id.ts';
 import { purchaseEntry, type SampleCustomer } from '../../local/sample-data.ts';
-import { startLocalStack, type LocalStack } from '../../local/stack.ts';
+import type { LocalStack } from '../../local/stack.ts';
 
 const content = (label: string) => ({
   subject: `${label}: how is your {{order.items.0.name}}?`,
@@ -37,22 +38,18 @@ let stack: LocalStack;
 let events: EventBridgeClient;
 let db: DynamoDBDocumentClient;
 
+let e2e: E2eStack | undefined;
+
 beforeAll(async () => {
-  process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
-  stack = await startLocalStack({
-    portBase: 0,
-    speed: 0,
+  e2e = await startE2eStack({
     startAt: '2031-05-05T09:00:00.000Z',
-    log: false,
     // Only this campaign, stored the way the CLI stores it.
     loadCampaigns: async (s) => saveCampaign(s.tables.campaigns, campaign, s.clock.nowIso(), DynamoDBDocumentClient.from(s.clients.dynamodb)),
   });
-  events = new EventBridgeClient({ endpoint: stack.endpoints.gateway, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
-  db = DynamoDBDocumentClient.from(stack.clients.dynamodb);
+  ({ stack, events, db } = e2e);
 });
 afterAll(async () => {
-  events?.destroy();
-  await stack?.stop();
+  await e2e?.stop();
 });
 
 describe('variants and holdout on the local stack', () => {
