@@ -17,7 +17,7 @@ import {
   type StoredVersion,
 } from '../core/campaigns/changes.ts';
 import { TABLES } from '../core/topology.ts';
-import { createDocumentClient, isConditionFailure } from './dynamodb-client.ts';
+import { createDocumentClient, writeIfCondition } from './dynamodb-client.ts';
 
 const KEY = TABLES.campaigns;
 
@@ -71,8 +71,8 @@ export class DynamoDbCampaignStore {
     const { campaignId, version } = step;
     // 1. The immutable version item. attribute_not_exists on the key: two applies cannot take the same number.
     if (!step.versionExists) {
-      try {
-        await this.db.send(
+      const written = await writeIfCondition(
+        this.db.send(
           new PutCommand({
             TableName: this.tableName,
             Item: {
@@ -88,11 +88,9 @@ export class DynamoDbCampaignStore {
             ConditionExpression: 'attribute_not_exists(#pk)',
             ExpressionAttributeNames: { '#pk': KEY.partitionKey },
           }),
-        );
-      } catch (error) {
-        if (isConditionFailure(error)) throw new ConcurrentApplyError(campaignId, `version ${version.version} already exists`);
-        throw error;
-      }
+        ),
+      );
+      if (!written) throw new ConcurrentApplyError(campaignId, `version ${version.version} already exists`);
     }
     // 2. Move current, conditional on the current item this apply read.
     const expected = step.expectedCurrent;
@@ -111,8 +109,8 @@ export class DynamoDbCampaignStore {
             ExpressionAttributeNames: { '#pk': KEY.partitionKey, '#applied': 'appliedVersion', '#definition': 'definition' },
             ExpressionAttributeValues: { ':previous': expected.definition },
           };
-    try {
-      await this.db.send(
+    const moved = await writeIfCondition(
+      this.db.send(
         new PutCommand({
           TableName: this.tableName,
           Item: {
@@ -124,15 +122,13 @@ export class DynamoDbCampaignStore {
           },
           ...condition,
         }),
+      ),
+    );
+    if (!moved) {
+      throw new ConcurrentApplyError(
+        campaignId,
+        `current is no longer ${expected ? (expected.appliedVersion ?? 'the definition this apply read') : 'absent'}; ${version.version} was written but not made current`,
       );
-    } catch (error) {
-      if (isConditionFailure(error)) {
-        throw new ConcurrentApplyError(
-          campaignId,
-          `current is no longer ${expected ? (expected.appliedVersion ?? 'the definition this apply read') : 'absent'}; ${version.version} was written but not made current`,
-        );
-      }
-      throw error;
     }
     // 3. The audit item (a later apply writes it if this one stops before).
     await this.putAudit(step.audit);

@@ -1,9 +1,9 @@
 import { PutCommand, ScanCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { CURRENT_VERSION } from '../core/campaigns/changes.ts';
 import { campaignSchema, type Campaign } from '../core/campaigns/schema.ts';
 import type { CampaignCatalog } from '../core/ports.ts';
 import { createDocumentClient } from './dynamodb-client.ts';
 
-const CURRENT = 'current';
 
 /**
  * Campaign rules from the campaigns table, cached briefly so an applied change takes effect within `cacheMs`
@@ -48,7 +48,7 @@ export class DynamoDbCampaignCatalog implements CampaignCatalog {
         new ScanCommand({
           TableName: this.tableName,
           FilterExpression: 'version = :current',
-          ExpressionAttributeValues: { ':current': CURRENT },
+          ExpressionAttributeValues: { ':current': CURRENT_VERSION },
           ExclusiveStartKey: start,
         }),
       );
@@ -83,7 +83,7 @@ export async function saveCampaign(
   await db.send(
     new PutCommand({
       TableName: tableName,
-      Item: { campaignId: campaign.id, version: CURRENT, definition: JSON.stringify(campaign), updatedAt: at },
+      Item: { campaignId: campaign.id, version: CURRENT_VERSION, definition: JSON.stringify(campaign), updatedAt: at },
     }),
   );
 }

@@ -6,6 +6,7 @@ import { RemovalPolicy } from 'aws-cdk-lib';
 import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { CURRENT_VERSION } from '../../core/campaigns/changes.ts';
 import { loadCampaignDirectory } from '../../core/campaigns/load.ts';
 
 export interface CampaignSeedProps {
@@ -45,7 +46,7 @@ export class CampaignSeed extends Construct {
           TableName: props.table.tableName,
           Item: {
             campaignId: { S: campaign.id },
-            version: { S: 'current' },
+            version: { S: CURRENT_VERSION },
             definition: { S: definition },
             updatedAt: { S: `deploy:${digest}` },
           },
