@@ -22,7 +22,9 @@ export interface Customer {
 export const TOUCHPOINT_STATUSES = ['PENDING', 'DISPATCHED', 'SENT', 'SKIPPED', 'FAILED', 'CANCELLED', 'HELD_OUT'] as const;
 export type TouchpointStatus = (typeof TOUCHPOINT_STATUSES)[number];
 
-export type TouchpointKind = 'check-in';
+/** What a touchpoint sends; each kind has its workflow (core/topology.ts WORKFLOWS). */
+export const TOUCHPOINT_KINDS = ['check-in', 'survey', 'renewal-reminder', 'follow-up'] as const;
+export type TouchpointKind = (typeof TOUCHPOINT_KINDS)[number];
 
 export interface PurchasedItem {
   sku: string;
@@ -62,6 +64,22 @@ export interface TouchpointContext {
   total?: number;
   currency?: string;
   purchasedAt?: string;
+  /** Renewal reminders: the contract as it was when the reminder was planned. */
+  contract?: ContractContext;
+  /** Survey reminders and follow-ups: the touchpoint they follow. */
+  parentTouchpointId?: string;
+}
+
+export interface ContractContext {
+  contractId: string;
+  plan: string;
+  value: number;
+  currency: string;
+  /** The contract's last day, a calendar date in the customer's zone (YYYY-MM-DD). */
+  endDate: string;
+  autoRenew: boolean;
+  /** How many days before the end date this reminder is. */
+  offsetDays: number;
 }
 
 /** Statuses from which a touchpoint can still be cancelled. */
