@@ -45,6 +45,8 @@ export const purchaseCompletedSchema = z.object({
   total: z.number().nonnegative(),
   currency: z.string().regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code, e.g. EUR'),
   purchasedAt: isoDateTime,
+  /** Segments the commerce system puts the customer in (e.g. vip, b2b); campaigns can filter on them. */
+  segments: z.array(z.string().min(1).max(64)).max(50).optional(),
 });
 export type PurchaseCompleted = z.infer<typeof purchaseCompletedSchema>;
 
@@ -55,6 +57,14 @@ export const orderRefundedSchema = z.object({
   reason: z.string().max(500).optional(),
 });
 export type OrderRefunded = z.infer<typeof orderRefundedSchema>;
+
+export const orderCancelledSchema = z.object({
+  orderId: id('orderId'),
+  customerId: id('customerId'),
+  cancelledAt: isoDateTime,
+  reason: z.string().max(500).optional(),
+});
+export type OrderCancelled = z.infer<typeof orderCancelledSchema>;
 
 /**
  * SES delivery feedback, published by the configuration set's EventBridge destination. Only the fields we act on
@@ -82,11 +92,21 @@ const envelopeSchema = z.object({
   detail: z.unknown(),
 });
 
-export type CommerceEvent =
-  | { type: typeof DETAIL_TYPES.purchaseCompleted; eventId: string; time: string; detail: PurchaseCompleted }
-  | { type: typeof DETAIL_TYPES.orderRefunded; eventId: string; time: string; detail: OrderRefunded }
-  | { type: typeof DETAIL_TYPES.emailBounced; eventId: string; time: string; detail: EmailBounced }
-  | { type: typeof DETAIL_TYPES.emailComplaint; eventId: string; time: string; detail: EmailComplaint };
+/** Each consumed detail-type with the schema of its detail. */
+const DETAIL_SCHEMAS = {
+  [DETAIL_TYPES.purchaseCompleted]: purchaseCompletedSchema,
+  [DETAIL_TYPES.orderRefunded]: orderRefundedSchema,
+  [DETAIL_TYPES.orderCancelled]: orderCancelledSchema,
+  [DETAIL_TYPES.emailBounced]: emailBouncedSchema,
+  [DETAIL_TYPES.emailComplaint]: emailComplaintSchema,
+} as const;
+type DetailSchemas = typeof DETAIL_SCHEMAS;
+
+export type CommerceEvent = {
+  [K in keyof DetailSchemas]: { type: K; eventId: string; time: string; detail: z.infer<DetailSchemas[K]> };
+}[keyof DetailSchemas];
+
+const isHandled = (type: string): type is keyof DetailSchemas => Object.hasOwn(DETAIL_SCHEMAS, type);
 
 /**
  * Validates an EventBridge event. The error names the event type, its id and every bad field, but never a field's
@@ -98,30 +118,12 @@ export function parseCommerceEvent(raw: unknown): CommerceEvent {
   const { id: eventId, time } = envelope.data;
   const type = envelope.data['detail-type'];
   const what = `"${type}" event ${eventId}`;
-  switch (type) {
-    case DETAIL_TYPES.purchaseCompleted: {
-      const detail = purchaseCompletedSchema.safeParse(envelope.data.detail);
-      if (!detail.success) throw new InvalidEventError(what, describeIssues(detail.error.issues, 'detail'));
-      return { type, eventId, time, detail: detail.data };
-    }
-    case DETAIL_TYPES.orderRefunded: {
-      const detail = orderRefundedSchema.safeParse(envelope.data.detail);
-      if (!detail.success) throw new InvalidEventError(what, describeIssues(detail.error.issues, 'detail'));
-      return { type, eventId, time, detail: detail.data };
-    }
-    case DETAIL_TYPES.emailBounced: {
-      const detail = emailBouncedSchema.safeParse(envelope.data.detail);
-      if (!detail.success) throw new InvalidEventError(what, describeIssues(detail.error.issues, 'detail'));
-      return { type, eventId, time, detail: detail.data };
-    }
-    case DETAIL_TYPES.emailComplaint: {
-      const detail = emailComplaintSchema.safeParse(envelope.data.detail);
-      if (!detail.success) throw new InvalidEventError(what, describeIssues(detail.error.issues, 'detail'));
-      return { type, eventId, time, detail: detail.data };
-    }
-    default:
-      throw new InvalidEventError(what, [
-        `detail-type: "${type}" is not handled (expected one of: ${Object.values(DETAIL_TYPES).join(', ')})`,
-      ]);
+  if (!isHandled(type)) {
+    throw new InvalidEventError(what, [
+      `detail-type: "${type}" is not handled (expected one of: ${Object.values(DETAIL_TYPES).join(', ')})`,
+    ]);
   }
+  const detail = DETAIL_SCHEMAS[type].safeParse(envelope.data.detail);
+  if (!detail.success) throw new InvalidEventError(what, describeIssues(detail.error.issues, 'detail'));
+  return { type, eventId, time, detail: detail.data } as CommerceEvent;
 }

@@ -22,6 +22,7 @@ export const DEFAULT_COMMERCE_EVENT_SOURCE = 'outreach.commerce';
 export const DETAIL_TYPES = {
   purchaseCompleted: 'Purchase Completed',
   orderRefunded: 'Order Refunded',
+  orderCancelled: 'Order Cancelled',
   /** From SES (source `aws.ses`), through the configuration set's EventBridge destination. */
   emailBounced: 'Email Bounced',
   emailComplaint: 'Email Complaint Received',
@@ -42,9 +43,9 @@ export interface EventRuleSpec {
 export const EVENT_RULES: readonly EventRuleSpec[] = [
   {
     name: 'commerce-events',
-    description: 'Purchases and refunds from the commerce system go to the ingest function',
+    description: 'Purchases, refunds and cancellations from the commerce system go to the ingest function',
     bus: 'product',
-    detailTypes: [DETAIL_TYPES.purchaseCompleted, DETAIL_TYPES.orderRefunded],
+    detailTypes: [DETAIL_TYPES.purchaseCompleted, DETAIL_TYPES.orderRefunded, DETAIL_TYPES.orderCancelled],
     target: 'ingest-event',
   },
   {

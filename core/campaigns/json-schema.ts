@@ -17,10 +17,16 @@ const DESCRIPTIONS: Readonly<Record<string, string>> = {
   'trigger.minimumTotal': 'Only purchases with at least this total',
   'trigger.categories': 'Only purchases with an item in one of these categories',
   'trigger.currencies': 'Only purchases in these ISO 4217 currencies',
+  'trigger.skus': 'Only purchases with an item of one of these SKUs; a trailing * matches a prefix, e.g. MUG-*',
+  'trigger.segments': 'Only customers in one of these segments (the purchase event\'s `segments`), e.g. [vip]',
   delay: 'ISO-8601 duration after purchasedAt, in the customer\'s zone, e.g. P3D or PT12H',
   quietHours: 'Local window without email; a touchpoint due inside moves to `end` (may wrap midnight)',
   'quietHours.start': 'Local time "HH:mm", e.g. "21:00"',
   'quietHours.end': 'Local time "HH:mm", e.g. "08:00"',
+  sendWindow: 'Local hours (and weekdays) in which email goes out; a touchpoint due outside moves to the next opening',
+  'sendWindow.days': 'Weekdays to send on, e.g. [mon, tue, wed, thu, fri] (default: every day)',
+  'sendWindow.start': 'Local time "HH:mm" the window opens, e.g. "09:00"',
+  'sendWindow.end': 'Local time "HH:mm" the window closes (after start, same day), e.g. "17:00"',
   frequencyCap: 'Per customer: at most maxEmails within `per` across all campaigns, and/or perCampaign for this campaign; over a cap the email is skipped',
   'frequencyCap.maxEmails': 'At most this many emails across all campaigns (give with per)',
   'frequencyCap.per': 'Within this ISO-8601 duration, e.g. P7D (give with maxEmails)',
@@ -36,7 +42,7 @@ const DESCRIPTIONS: Readonly<Record<string, string>> = {
   'variants.weight': 'Relative weight, a whole number from 1 to 100',
   'variants.template': 'The variant\'s templates, same shape as template',
   requireMarketingConsent: 'Send only to customers whose last purchase said marketingConsent: true (default true)',
-  stopOn: 'Events that cancel the pending email (default [refund])',
+  stopOn: 'Order events that cancel the pending email: refund, cancellation (default both)',
   template: 'Handlebars templates per locale; give either template or variants',
   'template.defaultLocale': 'Used when neither the customer\'s locale nor its language has templates; must be a key of locales',
   'template.locales': 'Locale (en, de, de-AT) → subject, html and text templates',
@@ -69,6 +75,19 @@ export function campaignJsonSchema(): Record<string, unknown> {
     // The zod refinement "exactly one of template and variants" has no JSON Schema form of its own.
     oneOf: [{ required: ['template'] }, { required: ['variants'] }],
   };
+}
+
+/**
+ * The field names allowed at `path` of a campaign (array indexes step into the element), for "did you mean"
+ * hints on unknown fields. Empty when the path does not lead to an object.
+ */
+export function knownFieldsAt(path: ReadonlyArray<PropertyKey>): string[] {
+  let node: JsonSchemaNode | undefined = z.toJSONSchema(campaignSchema, { io: 'input', target: 'draft-2020-12' }) as JsonSchemaNode;
+  for (const step of path) {
+    if (!node) return [];
+    node = typeof step === 'number' ? (node.items as JsonSchemaNode | undefined) : node.properties?.[String(step)];
+  }
+  return Object.keys(node?.properties ?? {});
 }
 
 /** The schema file's text, exactly as committed in campaigns/campaign.schema.json. */

@@ -5,6 +5,7 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { LineCounter, isNode, parseDocument, type Document } from 'yaml';
+import { knownFieldsAt } from './json-schema.ts';
 import { campaignSchema, type Campaign } from './schema.ts';
 import { InvalidCampaignError } from '../errors.ts';
 
@@ -20,6 +21,30 @@ function lineOf(doc: Document, counter: LineCounter, path: ReadonlyArray<Propert
   return 1;
 }
 
+/** `is not a known field (did you mean minimumTotal?)`, or the fields allowed there. */
+function unknownFieldMessage(parent: ReadonlyArray<PropertyKey>, key: string): string {
+  const known = knownFieldsAt(parent);
+  const close = known
+    .map((field) => ({ field, distance: editDistance(key.toLowerCase(), field.toLowerCase()) }))
+    .filter(({ field, distance }) => distance <= Math.max(2, Math.floor(field.length / 3)) || field.toLowerCase().startsWith(key.toLowerCase()))
+    .sort((a, b) => a.distance - b.distance)[0];
+  if (close) return `is not a known field (did you mean ${close.field}?)`;
+  return known.length > 0 ? `is not a known field (expected one of: ${known.join(', ')})` : 'is not a known field';
+}
+
+/** Levenshtein distance, for spelling hints on a handful of short field names. */
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    previous = current;
+  }
+  return previous[b.length]!;
+}
+
 /** Parses and validates one campaign file's text. `displayName` is used in messages. */
 export function parseCampaignText(text: string, displayName: string): { campaign?: Campaign; problems: string[] } {
   const counter = new LineCounter();
@@ -33,16 +58,21 @@ export function parseCampaignText(text: string, displayName: string): { campaign
   }
   const parsed = campaignSchema.safeParse(doc.toJS());
   if (parsed.success) return { campaign: parsed.data, problems: [] };
-  const located = parsed.error.issues.map((issue) => {
-    const path = issue.code === 'unrecognized_keys' ? [...issue.path, issue.keys[0] ?? ''] : issue.path;
-    const message =
+  const located = parsed.error.issues.flatMap((issue) => {
+    const entries: Array<{ path: ReadonlyArray<PropertyKey>; message: string }> =
       issue.code === 'unrecognized_keys'
-        ? `is not a known field (${issue.message})`
-        : issue.code === 'invalid_type' && issue.message.endsWith('received undefined')
-          ? `is missing (expected ${issue.expected})`
-          : issue.message;
-    const line = lineOf(doc, counter, path);
-    return { line, text: `${displayName}:${line} ${pathText(path)}: ${message}` };
+        ? issue.keys.map((key) => ({ path: [...issue.path, key], message: unknownFieldMessage(issue.path, key) }))
+        : [
+            {
+              path: issue.path,
+              message:
+                issue.code === 'invalid_type' && issue.message.endsWith('received undefined') ? `is missing (expected ${issue.expected})` : issue.message,
+            },
+          ];
+    return entries.map(({ path, message }) => {
+      const line = lineOf(doc, counter, path);
+      return { line, text: `${displayName}:${line} ${pathText(path)}: ${message}` };
+    });
   });
   // In file order, as a reader fixes them.
   return { problems: located.sort((a, b) => a.line - b.line).map((p) => p.text) };

@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import Handlebars from 'handlebars';
 import { DateTime } from 'luxon';
-import { isIsoDuration } from '../schedule.ts';
+import { isIsoDuration, isSendAllowed, WEEKDAYS } from '../schedule.ts';
 import { DETAIL_TYPES } from '../topology.ts';
 
 const duration = (example: string) =>
@@ -66,6 +66,50 @@ const quietHoursSchema = z
     }
   });
 
+const sendWindowSchema = z
+  .object({
+    /** Weekdays on which to send; all days when absent. */
+    days: z
+      .array(z.enum(WEEKDAYS, { error: `must be one of ${WEEKDAYS.join(', ')}` }))
+      .min(1, 'must list at least one day, e.g. [mon, tue, wed, thu, fri]')
+      .optional(),
+    start: clockTime,
+    end: clockTime,
+  })
+  .strict()
+  .superRefine((value, ctx) => {
+    if (typeof value.start === 'string' && typeof value.end === 'string' && minutesOf(value.end) <= minutesOf(value.start)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['end'],
+        message: `"${value.end}" is not after start "${value.start}" (a send window stays within one day; for overnight pauses use quietHours)`,
+      });
+    }
+    if (Array.isArray(value.days) && new Set(value.days).size !== value.days.length) {
+      ctx.addIssue({ code: 'custom', path: ['days'], message: 'lists a day twice' });
+    }
+  });
+
+/** Minutes per day on which both the send window and the quiet hours allow sending (weekdays aside). */
+export function sendableMinutesPerDay(timing: {
+  quietHours?: { start: string; end: string } | undefined;
+  sendWindow?: { start: string; end: string } | undefined;
+}): number {
+  let minutes = 0;
+  for (let minute = 0; minute < 1440; minute++) if (isSendAllowed(1, minute, { ...timing, sendWindow: timing.sendWindow && { ...timing.sendWindow, days: undefined } })) minutes++;
+  return minutes;
+}
+
+/** An item SKU, or a prefix ending in `*` (e.g. `MUG-*`). */
+const skuPattern = z.string().regex(/^[^*\s]+\*?$/, 'must be a SKU or a prefix ending in *, e.g. MUG-1 or MUG-*');
+
+export function skuMatches(pattern: string, sku: string): boolean {
+  return pattern.endsWith('*') ? sku.startsWith(pattern.slice(0, -1)) : sku === pattern;
+}
+
+/** The kinds a campaign file may declare; each has its workflow. */
+export const CAMPAIGN_KINDS = ['check-in'] as const;
+
 const ISO_DATE = /^\d{4}-\d{2}-\d{2}$/;
 const ISO_DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
 
@@ -115,7 +159,7 @@ export const campaignSchema = z
     id: z
       .string()
       .regex(/^[a-z0-9][a-z0-9-]{1,62}$/, 'must be lowercase letters, digits and dashes, e.g. post-purchase-check-in'),
-    kind: z.enum(['check-in']),
+    kind: z.enum(CAMPAIGN_KINDS, { error: (issue) => `${JSON.stringify(issue.input)} is not a campaign kind (expected one of: ${CAMPAIGN_KINDS.join(', ')})` }),
     description: z.string().optional(),
     enabled: z.boolean().default(true),
     trigger: z.object({
@@ -125,11 +169,17 @@ export const campaignSchema = z
       /** Only purchases with at least one item in one of these categories qualify. */
       categories: z.array(z.string().min(1)).min(1).optional(),
       currencies: z.array(z.string().regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code, e.g. EUR')).min(1).optional(),
-    }),
+      /** Only purchases with at least one item whose SKU matches (exactly, or by a `PREFIX*`) qualify. */
+      skus: z.array(skuPattern).min(1, 'must list at least one SKU, e.g. [MUG-1]').optional(),
+      /** Only customers in at least one of these segments (the purchase event's `segments`) qualify. */
+      segments: z.array(z.string().min(1)).min(1, 'must list at least one segment, e.g. [vip]').optional(),
+    }).strict(),
     /** Time after the trigger when the email is due. */
     delay: duration('P3D'),
     /** No email is sent in this local window; a due email moves to its end. */
     quietHours: quietHoursSchema.optional(),
+    /** Email goes out only in this local window (and on these weekdays); a due email moves to the next opening. */
+    sendWindow: sendWindowSchema.optional(),
     /**
      * Per customer, across all campaigns: at most `maxEmails` sent within `per`; `perCampaign`: at most
      * `maxEmails` of this campaign within its `per`.
@@ -168,7 +218,9 @@ export const campaignSchema = z
     activeUntil: activeDate('until', '2026-12-31').optional(),
     requireMarketingConsent: z.boolean().default(true),
     /** Events that cancel the pending touchpoint. */
-    stopOn: z.array(z.enum(['refund'])).default(['refund']),
+    stopOn: z
+      .array(z.enum(['refund', 'cancellation'], { error: 'must be refund or cancellation' }))
+      .default(['refund', 'cancellation']),
     /** The email; exactly one of `template` and `variants`. */
     template: templateSchema.optional(),
     /** A/B variants, chosen per customer by weight (deterministic by campaign and customer id). */
@@ -196,6 +248,22 @@ export const campaignSchema = z
           }
           seen.add(id);
         });
+      }
+      const window = value.sendWindow as { start?: unknown; end?: unknown } | undefined;
+      const quiet = value.quietHours as { start?: unknown; end?: unknown } | undefined;
+      const clock = (v: unknown) => typeof v === 'string' && /^([01]\d|2[0-3]):[0-5]\d$/.test(v);
+      if (window && clock(window.start) && clock(window.end) && (window.end as string) > (window.start as string) && (!quiet || (clock(quiet.start) && clock(quiet.end)))) {
+        const minutes = sendableMinutesPerDay({
+          sendWindow: { start: window.start as string, end: window.end as string },
+          ...(quiet ? { quietHours: { start: quiet.start as string, end: quiet.end as string } } : {}),
+        });
+        if (minutes < 60) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['sendWindow'],
+            message: `leaves ${minutes} minute(s) a day to send${quiet ? ' outside quietHours' : ''} (at least 60 needed)`,
+          });
+        }
       }
       if (typeof value.activeFrom === 'string' && typeof value.activeUntil === 'string') {
         const from = activeInstant(value.activeFrom, 'from');

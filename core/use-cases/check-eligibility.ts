@@ -2,7 +2,7 @@ import { isActiveAt } from '../campaigns/assignment.ts';
 import type { Campaign } from '../campaigns/schema.ts';
 import type { Customer, Touchpoint, TouchpointContext } from '../model.ts';
 import type { CampaignCatalog, CustomerRepository, TouchpointRepository } from '../ports.ts';
-import { nextAllowedTime, subtractDuration, toUtcIso } from '../schedule.ts';
+import { nextSendTime, subtractDuration, toUtcIso } from '../schedule.ts';
 
 export interface EligibilityRequest {
   touchpointId: string;
@@ -95,7 +95,7 @@ export type SendRulesDecision =
 
 /**
  * The send rules, as one pure function shared by the workflow's eligibility check and the forecast: campaign
- * enabled and active at `now`, customer exists, consent, frequency caps, quiet hours — in that order.
+ * enabled and active at `now`, customer exists, consent, frequency caps, quiet hours and send window — in that order.
  */
 export function evaluateSendRules(input: SendRulesInput): SendRulesDecision {
   const { touchpoint, campaign, customer, history, now } = input;
@@ -106,10 +106,14 @@ export function evaluateSendRules(input: SendRulesInput): SendRulesDecision {
   if (blocked) return { decision: 'SKIP', reason: blocked };
   const capReached = frequencyCapReached(touchpoint, campaign, now, history);
   if (capReached) return { decision: 'SKIP', reason: capReached };
-  const allowedAt = nextAllowedTime(now, campaign.quietHours, customer.timeZone);
-  if (allowedAt > now) return { decision: 'RESCHEDULE', reason: 'quiet hours', nextDueAt: allowedAt };
+  const allowedAt = nextSendTime(now, campaign, customer.timeZone);
+  if (allowedAt > now) {
+    return { decision: 'RESCHEDULE', reason: isQuiet(now, campaign, customer.timeZone) ? 'quiet hours' : 'outside send window', nextDueAt: allowedAt };
+  }
   return { decision: 'SEND' };
 }
+
+const isQuiet = (now: string, campaign: Campaign, timeZone: string) => nextSendTime(now, { quietHours: campaign.quietHours }, timeZone) > now;
 
 function consentProblem(customer: Customer, campaign: Campaign): string | undefined {
   if (customer.unsubscribedAt) return 'customer unsubscribed';

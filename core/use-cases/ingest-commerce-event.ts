@@ -1,9 +1,9 @@
 import { chooseVariant, isActiveAt, isHeldOut } from '../campaigns/assignment.ts';
-import type { Campaign } from '../campaigns/schema.ts';
-import type { CommerceEvent, OrderRefunded, PurchaseCompleted } from '../events.ts';
+import { skuMatches, type Campaign } from '../campaigns/schema.ts';
+import type { CommerceEvent, PurchaseCompleted } from '../events.ts';
 import { CANCELLABLE_STATUSES, type Touchpoint } from '../model.ts';
 import type { CampaignCatalog, CustomerRepository, TouchpointRepository } from '../ports.ts';
-import { addDuration, nextAllowedTime, toUtcIso } from '../schedule.ts';
+import { addDuration, nextSendTime, toUtcIso } from '../schedule.ts';
 import { touchpointIdFor } from '../touchpoint-id.ts';
 
 export interface IngestDeps {
@@ -13,7 +13,7 @@ export interface IngestDeps {
 }
 
 export interface IngestResult {
-  action: 'purchase-recorded' | 'refund-applied' | 'recipient-suppressed' | 'feedback-ignored';
+  action: 'purchase-recorded' | 'refund-applied' | 'cancellation-applied' | 'recipient-suppressed' | 'feedback-ignored';
   touchpointsCreated: string[];
   touchpointsCancelled: string[];
 }
@@ -28,7 +28,8 @@ export interface IngestResult {
  *     customer's A/B variant; a customer in the campaign's holdout gets a HELD_OUT touchpoint instead (never sent).
  *  4. Write it under a deterministic id; an existing id (a duplicated event) writes nothing.
  *
- * Refund: cancel the order's touchpoints that are still PENDING or DISPATCHED, for campaigns that stop on refund.
+ * Refund / cancellation: cancel the order's touchpoints that are still PENDING or DISPATCHED, for campaigns whose
+ * `stopOn` lists it.
  * SES feedback: a permanent bounce or a complaint suppresses the customer's address and cancels what is pending.
  */
 export async function ingestCommerceEvent(event: CommerceEvent, deps: IngestDeps): Promise<IngestResult> {
@@ -36,7 +37,9 @@ export async function ingestCommerceEvent(event: CommerceEvent, deps: IngestDeps
     case 'Purchase Completed':
       return recordPurchase(event.detail, event.time, deps);
     case 'Order Refunded':
-      return applyRefund(event.detail, event.time, deps);
+      return stopOrderTouchpoints('refund', event.detail, event.time, deps);
+    case 'Order Cancelled':
+      return stopOrderTouchpoints('cancellation', event.detail, event.time, deps);
     case 'Email Bounced':
       // Transient bounces (mailbox full, …) may deliver next time; only a permanent bounce suppresses the address.
       return event.detail.bounce.bounceType === 'Permanent'
@@ -87,6 +90,8 @@ export function qualifies(campaign: Campaign, purchase: PurchaseCompleted): bool
   if (trigger.categories && !purchase.items.some((item) => item.category && trigger.categories!.includes(item.category))) {
     return false;
   }
+  if (trigger.skus && !purchase.items.some((item) => trigger.skus!.some((pattern) => skuMatches(pattern, item.sku)))) return false;
+  if (trigger.segments && !(purchase.segments ?? []).some((segment) => trigger.segments!.includes(segment))) return false;
   return true;
 }
 
@@ -100,7 +105,7 @@ export function planTouchpoint(campaign: Campaign, purchase: PurchaseCompleted, 
     kind: campaign.kind,
     customerId: purchase.customerId,
     orderId: purchase.orderId,
-    dueAt: nextAllowedTime(due, campaign.quietHours, purchase.timeZone),
+    dueAt: nextSendTime(due, campaign, purchase.timeZone),
     status: heldOut ? 'HELD_OUT' : 'PENDING',
     ...(heldOut ? { reason: `holdout (${campaign.holdout?.percent ?? 0}%)` } : {}),
     generation: 0,
@@ -117,17 +122,24 @@ export function planTouchpoint(campaign: Campaign, purchase: PurchaseCompleted, 
   };
 }
 
-async function applyRefund(refund: OrderRefunded, eventTime: string, deps: IngestDeps): Promise<IngestResult> {
+const STOP_REASONS = { refund: 'order refunded', cancellation: 'order cancelled' } as const;
+
+async function stopOrderTouchpoints(
+  stop: keyof typeof STOP_REASONS,
+  order: { orderId: string; customerId: string },
+  eventTime: string,
+  deps: IngestDeps,
+): Promise<IngestResult> {
   const cancelled: string[] = [];
-  const touchpoints = await deps.touchpoints.listByCustomer(refund.customerId);
+  const touchpoints = await deps.touchpoints.listByCustomer(order.customerId);
   for (const touchpoint of touchpoints) {
-    if (touchpoint.orderId !== refund.orderId || !CANCELLABLE_STATUSES.includes(touchpoint.status)) continue;
+    if (touchpoint.orderId !== order.orderId || !CANCELLABLE_STATUSES.includes(touchpoint.status)) continue;
     const campaign = await deps.campaigns.get(touchpoint.campaignId);
     // A campaign that no longer exists cannot send either; cancelling keeps the outbox honest.
-    if (campaign && !campaign.stopOn.includes('refund')) continue;
-    if (await deps.touchpoints.cancel(touchpoint.touchpointId, 'order refunded', toUtcIso(eventTime))) {
+    if (campaign && !campaign.stopOn.includes(stop)) continue;
+    if (await deps.touchpoints.cancel(touchpoint.touchpointId, STOP_REASONS[stop], toUtcIso(eventTime))) {
       cancelled.push(touchpoint.touchpointId);
     }
   }
-  return { action: 'refund-applied', touchpointsCreated: [], touchpointsCancelled: cancelled };
+  return { action: stop === 'refund' ? 'refund-applied' : 'cancellation-applied', touchpointsCreated: [], touchpointsCancelled: cancelled };
 }

@@ -68,7 +68,7 @@ describe('outreach campaigns validate', () => {
     const text = await outreach(['campaigns', 'validate', dir], {}, dir);
     expect(text.code).toBe(EXIT.failed);
     expect(text.stdout).toBe(
-      'check-in.yaml:6 colour: is not a known field (Unrecognized key: "colour")\n' +
+      'check-in.yaml:6 colour: is not a known field (expected one of: id, kind, description, enabled, trigger, delay, quietHours, sendWindow, frequencyCap, holdout, activeFrom, activeUntil, requireMarketingConsent, stopOn, template, variants)\n' +
         'check-in.yaml:12 delay: "3 days" is not an ISO-8601 duration (try P3D)\n',
     );
     expect(text.stderr).toBe('2 problem(s) found\n');
@@ -82,8 +82,8 @@ describe('outreach campaigns validate', () => {
           file: 'check-in.yaml',
           line: 6,
           path: 'colour',
-          message: 'is not a known field (Unrecognized key: "colour")',
-          text: 'check-in.yaml:6 colour: is not a known field (Unrecognized key: "colour")',
+          message: 'is not a known field (expected one of: id, kind, description, enabled, trigger, delay, quietHours, sendWindow, frequencyCap, holdout, activeFrom, activeUntil, requireMarketingConsent, stopOn, template, variants)',
+          text: 'check-in.yaml:6 colour: is not a known field (expected one of: id, kind, description, enabled, trigger, delay, quietHours, sendWindow, frequencyCap, holdout, activeFrom, activeUntil, requireMarketingConsent, stopOn, template, variants)',
         },
         {
           file: 'check-in.yaml',

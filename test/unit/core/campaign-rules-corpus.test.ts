@@ -30,6 +30,8 @@ describe('bad campaign rule files', () => {
         'quiet-hours-too-long',
         'bad-template-syntax',
         'yaml-syntax-error',
+        'send-window-backwards',
+        'send-window-inside-quiet-hours',
       ]),
     );
   });
