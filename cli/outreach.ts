@@ -5,12 +5,15 @@
  *   campaigns schema [--out file]                  the JSON Schema editors use (campaigns/campaign.schema.json)
  *   campaigns diff [dir] --table <name>            files vs. the campaigns table: added / changed / unchanged / only-stored
  *   campaigns apply [dir] --table <name>           store new and changed campaigns as new versions, with an audit item
- *   campaigns preview <campaignId> [dir] --out f   render the email for a sample customer and order to an HTML file
+ *   campaigns preview <campaignId> [dir] [--customer id] [--send [address]] [--out f]
+ *                                                  render the email (sample or stored customer) to an HTML file; --send mails it
  *   campaigns forecast --days N --table-touchpoints <t> --table-customers <t> --table-campaigns <t> [--at ISO]
  *                                                  emails each campaign will send in the next N days, per UTC day
  *
- * Every command takes `--json`. The table is reached through the standard AWS SDK environment (AWS_REGION,
- * AWS_ENDPOINT_URL_DYNAMODB, credentials), so the same commands work against AWS and the local stack.
+ * Every command takes `--json`. Table names default to CAMPAIGNS_TABLE, CUSTOMERS_TABLE and TOUCHPOINTS_TABLE (the
+ * functions' own variables; `eval "$(npm run -s local -- env)"` sets them for the local stack). AWS is reached through
+ * the standard SDK environment (AWS_REGION, AWS_ENDPOINT_URL_DYNAMODB / _SESV2, credentials), so the same commands
+ * work against AWS and the local stack.
  * Exit codes: 0 done, 1 the rules are invalid or an apply conflicted, 2 a bad option or an unreachable table.
  */
 import { existsSync, realpathSync, statSync, writeFileSync } from 'node:fs';
@@ -18,13 +21,15 @@ import { userInfo } from 'node:os';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError, Option } from 'commander';
+import { SESv2Client, SendEmailCommand } from '@aws-sdk/client-sesv2';
 import { ConcurrentApplyError, DynamoDbCampaignStore } from '../adapters/dynamodb-campaign-store.ts';
 import { createDocumentClient } from '../adapters/dynamodb-client.ts';
 import { compareCampaigns, planApply, type CampaignChange } from '../core/campaigns/changes.ts';
 import { campaignJsonSchemaText } from '../core/campaigns/json-schema.ts';
 import { loadCampaignDirectory } from '../core/campaigns/load.ts';
-import { renderCampaignEmail } from '../core/campaigns/render.ts';
+import { renderCampaignEmail, type RenderedEmail } from '../core/campaigns/render.ts';
+import type { TouchpointContext } from '../core/model.ts';
 import type { Campaign, CampaignTemplate } from '../core/campaigns/schema.ts';
 import { InvalidCampaignError } from '../core/errors.ts';
 import { DEFAULT_DISPATCH_SHARDS } from '../core/topology.ts';
@@ -85,7 +90,13 @@ const summary = (c: Campaign) =>
   [
     `${c.id}: ${c.kind}, ${c.enabled ? 'enabled' : 'disabled'}`,
     `${c.trigger.event} + ${c.delay}`,
+    ...(c.trigger.skus ? [`SKUs ${c.trigger.skus.join(', ')}`] : []),
+    ...(c.trigger.categories ? [`categories ${c.trigger.categories.join(', ')}`] : []),
+    ...(c.trigger.segments ? [`segments ${c.trigger.segments.join(', ')}`] : []),
+    ...(c.trigger.currencies ? [`currencies ${c.trigger.currencies.join(', ')}`] : []),
+    ...(c.trigger.minimumTotal ? [`total ≥ ${c.trigger.minimumTotal}`] : []),
     ...(c.quietHours ? [`quiet ${c.quietHours.start}–${c.quietHours.end}`] : []),
+    ...(c.sendWindow ? [`window ${c.sendWindow.days ? `${c.sendWindow.days.join(' ')} ` : ''}${c.sendWindow.start}–${c.sendWindow.end}`] : []),
     ...(c.frequencyCap?.maxEmails !== undefined ? [`cap ${c.frequencyCap.maxEmails} per ${c.frequencyCap.per}`] : []),
     ...(c.frequencyCap?.perCampaign ? [`campaign cap ${c.frequencyCap.perCampaign.maxEmails} per ${c.frequencyCap.perCampaign.per}`] : []),
     ...(c.holdout ? [`holdout ${c.holdout.percent}%`] : []),
@@ -179,7 +190,97 @@ const changeLine = (c: CampaignChange) => {
   }
 };
 
+/** A required table name that may also come from the environment the functions use (`eval "$(npm run -s local -- env)"`). */
+const tableOption = (flags: string, description: string, variable: string) =>
+  new Option(flags, description).env(variable).makeOptionMandatory();
+
 const escapeHtml = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+
+interface PreviewOptions extends JsonOption {
+  customer?: string;
+  tableCustomers?: string;
+  tableTouchpoints?: string;
+  customerName: string;
+  locale?: string;
+  variant?: string;
+  out?: string;
+  send?: string | boolean;
+  from?: string;
+}
+
+interface PreviewRecipient {
+  label: string;
+  name: string;
+  email?: string;
+  locale?: string;
+  customerId?: string;
+  variant?: string;
+  order: TouchpointContext;
+}
+
+const sampleRecipient = (name: string): PreviewRecipient => ({
+  label: `a sample customer (${name})`,
+  name,
+  order: {
+    orderId: 'o-preview-1',
+    items: [
+      { sku: 'MUG-1', name: 'Mug', quantity: 2, unitPrice: 12, category: 'kitchen' },
+      { sku: 'TEA-7', name: 'Green tea', quantity: 1, unitPrice: 8.5, category: 'food' },
+    ],
+    total: 32.5,
+    currency: 'EUR',
+    purchasedAt: new Date().toISOString(),
+  },
+});
+
+/** A stored customer, with the order of their latest touchpoint (any campaign) when the touchpoints table is given. */
+async function storedRecipient(customerId: string, options: PreviewOptions): Promise<PreviewRecipient> {
+  if (!options.tableCustomers?.trim()) throw new UsageError('--customer needs --table-customers (or CUSTOMERS_TABLE), e.g. --table-customers outreach-customers');
+  const db = openDocumentClient();
+  const customer = await withTable(options.tableCustomers, () => new DynamoDbCustomerRepository(options.tableCustomers!, db).get(customerId));
+  if (!customer) throw new UsageError(`no customer ${customerId} in ${options.tableCustomers}`);
+  const tableTouchpoints = options.tableTouchpoints?.trim();
+  const touchpoints = tableTouchpoints
+    ? await withTable(tableTouchpoints, () => new DynamoDbTouchpointRepository(tableTouchpoints, DEFAULT_DISPATCH_SHARDS, db).listByCustomer(customerId))
+    : [];
+  const latest = touchpoints.filter((t) => t.context.orderId !== undefined).sort((a, b) => b.createdAt.localeCompare(a.createdAt))[0];
+  const sample = sampleRecipient(customer.name);
+  return {
+    label: `customer ${customer.customerId}${latest ? ` (order ${latest.context.orderId})` : ' (sample order)'}`,
+    name: customer.name,
+    email: customer.email,
+    locale: customer.locale,
+    customerId: customer.customerId,
+    order: latest?.context ?? sample.order,
+  };
+}
+
+let ses: SESv2Client | undefined;
+
+/** Sends a rendered preview with SES v2 (AWS_ENDPOINT_URL_SESV2 points it at the local mailbox). */
+async function sendPreview(input: { from: string; to: string; email: RenderedEmail }): Promise<{ to: string; messageId: string }> {
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  ses ??= new SESv2Client({});
+  const where = process.env.AWS_ENDPOINT_URL_SESV2 ?? process.env.AWS_ENDPOINT_URL ?? `SES in ${process.env.AWS_REGION ?? '(no region set)'}`;
+  try {
+    const result = await ses.send(
+      new SendEmailCommand({
+        FromEmailAddress: input.from,
+        Destination: { ToAddresses: [input.to] },
+        Content: {
+          Simple: {
+            Subject: { Data: `[Preview] ${input.email.subject}`, Charset: 'UTF-8' },
+            Body: { Html: { Data: input.email.html, Charset: 'UTF-8' }, Text: { Data: input.email.text, Charset: 'UTF-8' } },
+          },
+        },
+      }),
+    );
+    return { to: input.to, messageId: result.MessageId ?? '' };
+  } catch (error) {
+    const e = error as Error;
+    throw new UsageError(`cannot send the preview through ${where}: ${e.name}: ${e.message}`);
+  }
+}
 
 export function createProgram(): Command {
   const program = new Command()
@@ -239,7 +340,7 @@ export function createProgram(): Command {
     .command('diff')
     .description('compare the files with what the campaigns table holds as current')
     .argument('[dir]', 'campaign directory', DEFAULT_DIR)
-    .requiredOption('--table <name>', 'campaigns table, e.g. outreach-campaigns')
+    .addOption(tableOption('--table <name>', 'campaigns table, e.g. outreach-campaigns', 'CAMPAIGNS_TABLE'))
     .option('--json', 'machine-readable output')
     .action(async (dir: string, options: TableOptions) => {
       const desired = load(dir);
@@ -254,7 +355,7 @@ export function createProgram(): Command {
     .command('apply')
     .description('validate, then store each new or changed campaign as a new version and make it current')
     .argument('[dir]', 'campaign directory', DEFAULT_DIR)
-    .requiredOption('--table <name>', 'campaigns table, e.g. outreach-campaigns')
+    .addOption(tableOption('--table <name>', 'campaigns table, e.g. outreach-campaigns', 'CAMPAIGNS_TABLE'))
     .option('--actor <name>', 'who applies (recorded in the audit item)', process.env.USER ?? safeUserName())
     .option('--json', 'machine-readable output')
     .action(async (dir: string, options: TableOptions & { actor: string }) => {
@@ -281,15 +382,20 @@ export function createProgram(): Command {
 
   campaigns
     .command('preview')
-    .description('render a campaign\'s email for a sample customer and order to an HTML file')
+    .description("render a campaign's email to an HTML file, for a sample or a stored customer; --send also mails it (to the local mailbox or through SES)")
     .argument('<campaignId>', 'the campaign id')
     .argument('[dir]', 'campaign directory', DEFAULT_DIR)
-    .option('--customer-name <name>', 'the sample customer\'s name', 'Sam Doe')
-    .option('--locale <locale>', 'the sample customer\'s locale (default: the campaign\'s default locale)')
-    .option('--variant <id>', 'the A/B variant to render (default: the first)')
+    .option('--customer <id>', 'render for this stored customer (name, locale, variant, latest order); needs --table-customers')
+    .addOption(new Option('--table-customers <name>', 'customers table (with --customer)').env('CUSTOMERS_TABLE'))
+    .addOption(new Option('--table-touchpoints <name>', "touchpoints table: the customer's latest order fills the email (with --customer)").env('TOUCHPOINTS_TABLE'))
+    .option('--customer-name <name>', "the sample customer's name", 'Sam Doe')
+    .option('--locale <locale>', "the customer's locale (default: the stored customer's, else the campaign's default locale)")
+    .option('--variant <id>', "the A/B variant to render (default: the customer's, else the first)")
     .option('--out <file>', 'the HTML file to write (default: <campaignId>.preview.html)')
+    .option('--send [address]', "also send it, subject marked [Preview], to this address (default: the stored customer's)")
+    .addOption(new Option('--from <address>', 'sender for --send').env('SENDER_ADDRESS'))
     .option('--json', 'machine-readable output')
-    .action((campaignId: string, dir: string, options: JsonOption & { customerName: string; locale?: string; variant?: string; out?: string }) => {
+    .action(async (campaignId: string, dir: string, options: PreviewOptions) => {
       const loaded = load(dir);
       const campaign = loaded.find((c) => c.id === campaignId);
       if (!campaign) {
@@ -300,20 +406,16 @@ export function createProgram(): Command {
           `campaign ${campaignId} has no variant ${options.variant} (have: ${campaign.variants?.map((v) => v.id).join(', ') || 'none'})`,
         );
       }
-      const variant = options.variant ?? campaign.variants?.[0]?.id;
+      const recipient = options.customer !== undefined ? await storedRecipient(options.customer, options) : sampleRecipient(options.customerName);
       const email = renderCampaignEmail(
         campaign,
-        { name: options.customerName, locale: options.locale ?? primaryTemplate(campaign).defaultLocale, variant },
         {
-          orderId: 'o-preview-1',
-          items: [
-            { sku: 'MUG-1', name: 'Mug', quantity: 2, unitPrice: 12, category: 'kitchen' },
-            { sku: 'TEA-7', name: 'Green tea', quantity: 1, unitPrice: 8.5, category: 'food' },
-          ],
-          total: 32.5,
-          currency: 'EUR',
-          purchasedAt: new Date().toISOString(),
+          name: recipient.name,
+          locale: options.locale ?? recipient.locale ?? primaryTemplate(campaign).defaultLocale,
+          ...(recipient.customerId !== undefined ? { customerId: recipient.customerId } : {}),
+          variant: options.variant ?? recipient.variant ?? (recipient.customerId === undefined ? campaign.variants?.[0]?.id : undefined),
         },
+        recipient.order,
         'https://example.invalid/unsubscribe?c=preview&t=preview',
       );
       const out = options.out ?? `${campaignId}.preview.html`;
@@ -321,7 +423,7 @@ export function createProgram(): Command {
 <html lang="${escapeHtml(email.locale)}">
 <head><meta charset="utf-8"><title>${escapeHtml(email.subject)}</title></head>
 <body>
-<p style="font:14px sans-serif;color:#555">Preview of <b>${escapeHtml(campaign.id)}</b> (locale ${escapeHtml(email.locale)}${email.variant !== undefined ? `, variant ${escapeHtml(email.variant)}` : ''}) — Subject: <b>${escapeHtml(email.subject)}</b></p>
+<p style="font:14px sans-serif;color:#555">Preview of <b>${escapeHtml(campaign.id)}</b> for ${escapeHtml(recipient.label)} (locale ${escapeHtml(email.locale)}${email.variant !== undefined ? `, variant ${escapeHtml(email.variant)}` : ''}) — Subject: <b>${escapeHtml(email.subject)}</b></p>
 <hr>
 ${email.html}
 <hr>
@@ -334,19 +436,38 @@ ${email.html}
       } catch (error) {
         throw new UsageError(`cannot write ${out}: ${(error as Error).message}`);
       }
-      if (options.json) printJson({ path: resolve(out), campaignId, locale: email.locale, subject: email.subject });
-      else print(resolve(out));
+      let sent: { to: string; messageId: string } | undefined;
+      if (options.send !== undefined) {
+        const to = typeof options.send === 'string' ? options.send : recipient.email;
+        if (!to) throw new UsageError('--send needs an address (e.g. --send me@example.com) unless --customer names a stored customer');
+        if (!options.from) throw new UsageError('--send needs a sender: --from "Shop <hello@shop.example>" or SENDER_ADDRESS');
+        sent = await sendPreview({ from: options.from, to, email });
+      }
+      if (options.json) {
+        printJson({
+          path: resolve(out),
+          campaignId,
+          locale: email.locale,
+          subject: email.subject,
+          ...(email.variant !== undefined ? { variant: email.variant } : {}),
+          ...(recipient.customerId !== undefined ? { customerId: recipient.customerId } : {}),
+          ...(sent ? { sent } : {}),
+        });
+      } else {
+        print(resolve(out));
+        if (sent) print(`sent to ${sent.to} (message ${sent.messageId})`);
+      }
     });
 
   campaigns
     .command('forecast')
     .description('how many emails each campaign will send in the next N days, per UTC day, from the pending touchpoints')
     .requiredOption('--days <n>', 'length of the window in days (1–366)')
-    .requiredOption('--table-touchpoints <name>', 'touchpoints table, e.g. outreach-touchpoints')
-    .requiredOption('--table-customers <name>', 'customers table, e.g. outreach-customers')
-    .requiredOption('--table-campaigns <name>', 'campaigns table, e.g. outreach-campaigns')
+    .addOption(tableOption('--table-touchpoints <name>', 'touchpoints table, e.g. outreach-touchpoints', 'TOUCHPOINTS_TABLE'))
+    .addOption(tableOption('--table-customers <name>', 'customers table, e.g. outreach-customers', 'CUSTOMERS_TABLE'))
+    .addOption(tableOption('--table-campaigns <name>', 'campaigns table, e.g. outreach-campaigns', 'CAMPAIGNS_TABLE'))
     .option('--at <iso>', 'start of the window (default: now)')
-    .option('--shards <n>', 'dispatch shards of the deployment (DISPATCH_SHARDS)', String(DEFAULT_DISPATCH_SHARDS))
+    .addOption(new Option('--shards <n>', 'dispatch shards of the deployment').env('DISPATCH_SHARDS').default(String(DEFAULT_DISPATCH_SHARDS)))
     .option('--json', 'machine-readable output')
     .action(
       async (

@@ -121,7 +121,11 @@ export const ENV = {
   configurationSet: 'SES_CONFIGURATION_SET',
   publicBaseUrl: 'PUBLIC_BASE_URL',
   linkSecretArn: 'LINK_SECRET_ARN',
+  /** How long a function keeps the campaign rules before reading the table again (an applied change waits this long). */
+  campaignCacheSeconds: 'CAMPAIGN_CACHE_SECONDS',
 } as const;
+
+export const DEFAULT_CAMPAIGN_CACHE_SECONDS = 60;
 
 /** Table key schemas (shared by CDK, the local stack's table creation, and the adapters). */
 export const TABLES = {

@@ -7,15 +7,22 @@
  *   npm run local -- executions --status FAILED
  *   npm run local -- dead-letters
  *   npm run local -- mailbox
+ *   npm run local -- put-event "Purchase Completed" examples/events/purchase-mug.json
+ *   eval "$(npm run -s local -- env)"   point the outreach CLI (and the AWS CLI) at the local stack
+ *
+ * OUTREACH_LOCAL_CONTROL (or --control) names the control API when the stack runs elsewhere than --port-base.
  */
+import { readFileSync } from 'node:fs';
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { Command, Option } from 'commander';
-import { DEFAULT_PORT_BASE } from './constants.ts';
+import { DEFAULT_COMMERCE_EVENT_SOURCE } from '../core/topology.ts';
+import { DEFAULT_PORT_BASE, LOCAL_EVENT_BUS_NAME } from './constants.ts';
 
 const program = new Command()
   .name('npm run local --')
   .description('Control the running local stack (start it with `npm start`).')
   .addOption(new Option('--port-base <port>', 'the --port-base the stack was started with').default(DEFAULT_PORT_BASE).argParser(Number))
-  .addOption(new Option('--control <url>', 'control API URL (overrides --port-base)'));
+  .addOption(new Option('--control <url>', 'control API URL (overrides --port-base)').env('OUTREACH_LOCAL_CONTROL'));
 
 const controlUrl = () => {
   const options = program.opts<{ portBase: number; control?: string }>();
@@ -70,6 +77,46 @@ program
   .action(async (options: { status?: string }) => print(await call('GET', `/executions${options.status ? `?status=${options.status}` : ''}`)));
 program.command('dead-letters').description('events no handler could process').action(async () => print(await call('GET', '/dead-letters')));
 program.command('mailbox').description('every email sent').action(async () => print(await call('GET', '/mailbox')));
+program
+  .command('env')
+  .description('print `export` lines that point the outreach CLI and AWS SDKs at this stack: eval "$(npm run -s local -- env)"')
+  .action(async () => {
+    const env = (await call('GET', '/env')) as Record<string, string>;
+    for (const [key, value] of Object.entries(env)) console.log(`export ${key}='${value.replace(/'/g, "'\\''")}'`);
+  });
+program
+  .command('put-event')
+  .description('publish one event to the local bus as your commerce system would; "$NOW" in the file becomes the stack\'s clock time')
+  .argument('<detailType>', 'e.g. "Purchase Completed", "Order Cancelled"')
+  .argument('<file>', 'JSON file with the event detail (- for stdin)')
+  .option('--source <source>', 'the event source', DEFAULT_COMMERCE_EVENT_SOURCE)
+  .action(async (detailType: string, file: string, options: { source: string }) => {
+    let text: string;
+    try {
+      text = readFileSync(file === '-' ? 0 : file, 'utf8');
+    } catch (error) {
+      throw new Error(`cannot read ${file}: ${(error as Error).message}`);
+    }
+    const { now } = (await call('GET', '/clock')) as { now: string };
+    const detail = text.replaceAll('$NOW', now);
+    try {
+      JSON.parse(detail);
+    } catch (error) {
+      throw new Error(`${file} is not JSON: ${(error as Error).message}`);
+    }
+    process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+    const events = new EventBridgeClient({
+      endpoint: controlUrl().replace(/\/_local\/?$/, ''),
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    });
+    const result = await events.send(
+      new PutEventsCommand({ Entries: [{ EventBusName: LOCAL_EVENT_BUS_NAME, Source: options.source, DetailType: detailType, Detail: detail }] }),
+    );
+    const entry = result.Entries?.[0];
+    if (!entry?.EventId) throw new Error(`the bus rejected the event: ${entry?.ErrorCode ?? 'unknown'} ${entry?.ErrorMessage ?? ''}`.trim());
+    console.log(`event ${entry.EventId} (${detailType}) put at ${now}; an invalid detail shows up in \`npm run local -- dead-letters\``);
+  });
 program.command('events').description('every event the bus accepted, newest first').action(async () => print(await call('GET', '/events')));
 
 program.parseAsync().catch((error: unknown) => {

@@ -24,6 +24,7 @@ export function createControlApi(stack: () => LocalStack, bus: LocalEventBus): C
             'GET  /_local/events',
             'GET  /_local/mailbox',
             'GET  /_local/summary',
+            'GET  /_local/env',
           ],
         });
         return true;
@@ -63,6 +64,9 @@ export function createControlApi(stack: () => LocalStack, bus: LocalEventBus): C
       case 'GET /_local/mailbox':
         sendJson(res, 200, (await s.mailbox()).map(({ header: _header, ...email }) => email));
         return true;
+      case 'GET /_local/env':
+        sendJson(res, 200, cliEnvironment(s.env));
+        return true;
       case 'GET /_local/summary':
         sendJson(res, 200, await s.summary());
         return true;
@@ -70,4 +74,23 @@ export function createControlApi(stack: () => LocalStack, bus: LocalEventBus): C
         return false;
     }
   };
+}
+
+/** Variables the product's CLIs need to reach this stack (`eval "$(npm run -s local -- env)"`); no secrets. */
+export const CLI_ENV_KEYS = [
+  'AWS_REGION',
+  'AWS_ACCESS_KEY_ID',
+  'AWS_SECRET_ACCESS_KEY',
+  'AWS_ENDPOINT_URL_DYNAMODB',
+  'AWS_ENDPOINT_URL_SESV2',
+  'AWS_ENDPOINT_URL_EVENTBRIDGE',
+  'CUSTOMERS_TABLE',
+  'TOUCHPOINTS_TABLE',
+  'CAMPAIGNS_TABLE',
+  'DISPATCH_SHARDS',
+  'SENDER_ADDRESS',
+] as const;
+
+export function cliEnvironment(env: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(CLI_ENV_KEYS.filter((key) => env[key] !== undefined).map((key) => [key, env[key]!]));
 }

@@ -247,6 +247,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       [ENV.configurationSet]: options.configurationSet ?? 'outreach-local',
       [ENV.publicBaseUrl]: webUrl,
       [ENV.linkSecretArn]: linkSecret.arn,
+      // Read the rules on every use, so `campaigns apply` against the local stack shows in the next event at any clock speed.
+      [ENV.campaignCacheSeconds]: '0',
     };
     if (!options.handlers) {
       const fingerprint = JSON.stringify(env);

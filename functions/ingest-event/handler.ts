@@ -2,7 +2,7 @@ import { DynamoDbCampaignCatalog } from '../../adapters/dynamodb-campaigns.ts';
 import { createDocumentClient } from '../../adapters/dynamodb-client.ts';
 import { DynamoDbCustomerRepository } from '../../adapters/dynamodb-customers.ts';
 import { DynamoDbTouchpointRepository } from '../../adapters/dynamodb-touchpoints.ts';
-import { envShardCount, envString, parseEnv } from '../../adapters/env.ts';
+import { envCacheSeconds, envShardCount, envString, parseEnv } from '../../adapters/env.ts';
 import { createLogger } from '../../adapters/logger.ts';
 import { InvalidEventError } from '../../core/errors.ts';
 import { parseCommerceEvent } from '../../core/events.ts';
@@ -12,13 +12,14 @@ const env = parseEnv({
   CUSTOMERS_TABLE: envString,
   TOUCHPOINTS_TABLE: envString,
   CAMPAIGNS_TABLE: envString,
+  CAMPAIGN_CACHE_SECONDS: envCacheSeconds,
   DISPATCH_SHARDS: envShardCount,
 });
 const db = createDocumentClient();
 const deps = {
   customers: new DynamoDbCustomerRepository(env.CUSTOMERS_TABLE, db),
   touchpoints: new DynamoDbTouchpointRepository(env.TOUCHPOINTS_TABLE, env.DISPATCH_SHARDS, db),
-  campaigns: new DynamoDbCampaignCatalog(env.CAMPAIGNS_TABLE, db),
+  campaigns: new DynamoDbCampaignCatalog(env.CAMPAIGNS_TABLE, db, env.CAMPAIGN_CACHE_SECONDS * 1000),
 };
 const logger = createLogger('ingest-event');
 

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { DynamoDbCampaignCatalog } from '../../adapters/dynamodb-campaigns.ts';
-import { envString, parseEnv } from '../../adapters/env.ts';
+import { createDocumentClient } from '../../adapters/dynamodb-client.ts';
+import { envCacheSeconds, envString, parseEnv } from '../../adapters/env.ts';
 import { secretsManagerSigningKey } from '../../adapters/secrets-signing-key.ts';
 import { describeIssues, InvalidInputError } from '../../core/errors.ts';
 import { purchasedItemSchema } from '../../core/events.ts';
@@ -8,13 +9,14 @@ import { renderTouchpointEmail } from '../../core/use-cases/render-touchpoint-em
 
 const env = parseEnv({
   CAMPAIGNS_TABLE: envString,
+  CAMPAIGN_CACHE_SECONDS: envCacheSeconds,
   LINK_SECRET_ARN: envString,
   PUBLIC_BASE_URL: z.url({ message: 'must be an absolute URL' }),
   SENDER_ADDRESS: z.string().min(3),
   SES_CONFIGURATION_SET: envString,
 });
 const deps = {
-  campaigns: new DynamoDbCampaignCatalog(env.CAMPAIGNS_TABLE),
+  campaigns: new DynamoDbCampaignCatalog(env.CAMPAIGNS_TABLE, createDocumentClient(), env.CAMPAIGN_CACHE_SECONDS * 1000),
   signingKey: secretsManagerSigningKey(env.LINK_SECRET_ARN),
   publicBaseUrl: env.PUBLIC_BASE_URL,
   senderAddress: env.SENDER_ADDRESS,

@@ -8,7 +8,7 @@ import { type OutreachTables, type TableKey, indexNamesOf } from './outreach-dat
 import { OutreachFunction, type TableAccess } from './outreach-function.ts';
 
 /** Plain settings a function may receive, by ENV key. */
-export type SettingName = 'dispatchShards' | 'senderAddress' | 'configurationSet' | 'publicBaseUrl';
+export type SettingName = 'dispatchShards' | 'senderAddress' | 'configurationSet' | 'publicBaseUrl' | 'campaignCacheSeconds';
 
 export interface FunctionWiring {
   readonly tables: Partial<Record<TableKey, TableAccess>>;
@@ -28,7 +28,7 @@ export interface FunctionWiring {
 export const FUNCTION_WIRING: Readonly<Record<FunctionName, FunctionWiring>> = {
   'ingest-event': {
     tables: { customers: 'readWrite', touchpoints: 'readWrite', campaigns: 'read' },
-    settings: ['dispatchShards'],
+    settings: ['dispatchShards', 'campaignCacheSeconds'],
   },
   'dispatch-due': {
     tables: { touchpoints: 'readWrite' },
@@ -39,12 +39,12 @@ export const FUNCTION_WIRING: Readonly<Record<FunctionName, FunctionWiring>> = {
   },
   'check-eligibility': {
     tables: { customers: 'read', touchpoints: 'read', campaigns: 'read' },
-    settings: ['dispatchShards'],
+    settings: ['dispatchShards', 'campaignCacheSeconds'],
   },
   'render-email': {
     tables: { campaigns: 'read' },
     linkSecret: true,
-    settings: ['senderAddress', 'configurationSet', 'publicBaseUrl'],
+    settings: ['senderAddress', 'configurationSet', 'publicBaseUrl', 'campaignCacheSeconds'],
   },
   'record-outcome': {
     tables: { touchpoints: 'readWrite' },

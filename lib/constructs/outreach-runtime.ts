@@ -6,7 +6,7 @@ import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { StateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { DEFAULT_COMMERCE_EVENT_SOURCE, DEFAULT_DISPATCH_SHARDS, EVENT_RULES, type WorkflowName } from '../../core/topology.ts';
+import { DEFAULT_CAMPAIGN_CACHE_SECONDS, DEFAULT_COMMERCE_EVENT_SOURCE, DEFAULT_DISPATCH_SHARDS, EVENT_RULES, type WorkflowName } from '../../core/topology.ts';
 import { acknowledgeNag } from '../nag.ts';
 import { CampaignSeed } from './campaign-seed.ts';
 import { OutreachAlarms } from './outreach-alarms.ts';
@@ -155,6 +155,7 @@ export class OutreachRuntime extends Construct {
         senderAddress: props.senderAddress,
         configurationSet: this.sending.configurationSet.configurationSetName,
         publicBaseUrl: this.publicBaseUrl,
+        campaignCacheSeconds: String(DEFAULT_CAMPAIGN_CACHE_SECONDS),
       },
     });
 

@@ -23,7 +23,7 @@ interface Run {
 
 /** Asynchronous on purpose: the in-process dynalite must keep answering while the CLI runs. */
 function outreach(args: string[], env: Record<string, string> = {}, cwd = ROOT): Promise<Run> {
-  const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('AWS_'))) as Record<string, string>;
+  const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('AWS_') && !k.endsWith('_TABLE'))) as Record<string, string>;
   return new Promise((done) => {
     execFile(
       process.execPath,
