@@ -7,7 +7,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXIT } from '../../../cli/outreach.ts';
 import { campaignJsonSchemaText } from '../../../core/campaigns/json-schema.ts';
 import { loadCampaignDirectory } from '../../../core/campaigns/load.ts';
-import { allItems, CREDENTIALS, freshCampaignsTable, REGION, startTestDynamo, type TestDynamo } from './support.ts';
+import { allItems, CREDENTIALS, freshCampaignsTable, freshTables, REGION, startTestDynamo, type TestDynamo } from './support.ts';
+import { DynamoDbCustomerRepository } from '../../../adapters/dynamodb-customers.ts';
+import { DynamoDbTouchpointRepository } from '../../../adapters/dynamodb-touchpoints.ts';
 
 const ROOT = resolve(import.meta.dirname, '../../..');
 const CLI = join(ROOT, 'cli/outreach.ts');
@@ -23,7 +25,7 @@ interface Run {
 
 /** Asynchronous on purpose: the in-process dynalite must keep answering while the CLI runs. */
 function outreach(args: string[], env: Record<string, string> = {}, cwd = ROOT): Promise<Run> {
-  const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('AWS_') && !k.endsWith('_TABLE'))) as Record<string, string>;
+  const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('AWS_') && !k.endsWith('_TABLE') && k !== 'SENDER_ADDRESS')) as Record<string, string>;
   return new Promise((done) => {
     execFile(
       process.execPath,
@@ -187,6 +189,75 @@ variants:
     const unknown = await outreach(['campaigns', 'preview', 'ab-test', dir, '--variant', 'c', '--out', out]);
     expect(unknown.code).toBe(EXIT.usage);
     expect(unknown.stderr).toBe('error: campaign ab-test has no variant c (have: a, b)\n');
+  });
+});
+
+describe('outreach campaigns preview for a stored customer', () => {
+  let dynamo: TestDynamo;
+  beforeAll(async () => {
+    dynamo = await startTestDynamo();
+  });
+  afterAll(async () => {
+    await dynamo?.close();
+  });
+  const awsEnv = () => ({
+    AWS_REGION: REGION,
+    AWS_ACCESS_KEY_ID: CREDENTIALS.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: CREDENTIALS.secretAccessKey,
+    AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
+  });
+
+  it("renders with the customer's name, locale and latest order; tables come from the functions' variables", async () => {
+    const tables = await freshTables(dynamo);
+    const customers = new DynamoDbCustomerRepository(tables.customers, dynamo.db);
+    await customers.recordPurchase(
+      { customerId: 'c-77', email: 'jana@example.com', name: 'Jana Novak', timeZone: 'Europe/Vienna', locale: 'de-AT', marketingConsent: true },
+      'o-77',
+      '2026-11-20T10:00:00.000Z',
+    );
+    const touchpoints = new DynamoDbTouchpointRepository(tables.touchpoints, 8, dynamo.db);
+    await touchpoints.create({
+      touchpointId: 'tp-77',
+      campaignId: 'post-purchase-check-in',
+      kind: 'check-in',
+      customerId: 'c-77',
+      orderId: 'o-77',
+      dueAt: '2026-11-23T10:00:00.000Z',
+      status: 'PENDING',
+      generation: 0,
+      context: { orderId: 'o-77', items: [{ sku: 'LAMP-2', name: 'Leselampe', quantity: 1, unitPrice: 80 }], total: 80, currency: 'EUR' },
+      createdAt: '2026-11-20T10:00:00.000Z',
+      updatedAt: '2026-11-20T10:00:00.000Z',
+    });
+    const out = join(tempDir(), 'jana.html');
+    const run = await outreach(['campaigns', 'preview', 'post-purchase-check-in', '--customer', 'c-77', '--out', out, '--json'], {
+      ...awsEnv(),
+      CUSTOMERS_TABLE: tables.customers,
+      TOUCHPOINTS_TABLE: tables.touchpoints,
+    });
+    expect(run.stderr).toBe('');
+    expect(JSON.parse(run.stdout)).toMatchObject({ customerId: 'c-77', locale: 'de', subject: 'Jana, wie gefällt Ihnen Leselampe?' });
+    const html = readFileSync(out, 'utf8');
+    expect(html).toContain('for customer c-77 (order o-77)');
+    expect(html).toContain('Ihre Bestellung o-77');
+
+    const unknown = await outreach(['campaigns', 'preview', 'post-purchase-check-in', '--customer', 'c-404', '--out', out], {
+      ...awsEnv(),
+      CUSTOMERS_TABLE: tables.customers,
+    });
+    expect(unknown).toEqual({ code: EXIT.usage, stdout: '', stderr: `error: no customer c-404 in ${tables.customers}\n` });
+    const noTable = await outreach(['campaigns', 'preview', 'post-purchase-check-in', '--customer', 'c-77', '--out', out], awsEnv());
+    expect(noTable.code).toBe(EXIT.usage);
+    expect(noTable.stderr).toBe('error: --customer needs --table-customers (or CUSTOMERS_TABLE), e.g. --table-customers outreach-customers\n');
+  });
+
+  it('--send without an address or a sender says what is missing, and writes the file first', async () => {
+    const out = join(tempDir(), 'sample.html');
+    const noAddress = await outreach(['campaigns', 'preview', 'post-purchase-check-in', '--send', '--from', 'a@b.example', '--out', out]);
+    expect(noAddress.stderr).toBe('error: --send needs an address (e.g. --send me@example.com) unless --customer names a stored customer\n');
+    const noSender = await outreach(['campaigns', 'preview', 'post-purchase-check-in', '--send', 'me@example.com', '--out', out]);
+    expect(noSender.stderr).toBe('error: --send needs a sender: --from "Shop <hello@shop.example>" or SENDER_ADDRESS\n');
+    expect(readFileSync(out, 'utf8')).toContain('for a sample customer (Sam Doe)');
   });
 });
 
