@@ -19,20 +19,14 @@ import {
 import type { CommitOutcome, InflightMarker, StoredAggregate, SurveyAggregateRepository, SurveyResponseRepository } from '../core/surveys/ports.ts';
 import type { AggregateDelta, AggregateKey, SettlementLease, SurveyAggregate, SurveyResponse } from '../core/surveys/responses.ts';
 import type { SurveyKind } from '../core/surveys/scales.ts';
+import { TABLES } from '../core/topology.ts';
 import { createDocumentClient, isConditionFailure, writeIfCondition } from './dynamodb-client.ts';
 
-/** Responses, one per survey send. */
-export const RESPONSES_TABLE = {
-  partitionKey: 'surveyId',
-  /**
-   * Sparse: only a response with work to settle carries `settlePending` (always "pending"), so the pending sweep
-   * reads exactly those, oldest answer first. Few items at any time, so one partition value is enough.
-   */
-  pendingIndex: { name: 'byPendingSettlement', partitionKey: 'settlePending', sortKey: 'answeredAt', include: ['revision'] },
-} as const;
+/** Responses, one per survey send (the key schema lives in TABLES, core/topology.ts). */
+export const RESPONSES_TABLE = TABLES.responses;
 
 /** Aggregates per campaign × (UTC day of the first answer, survey kind): `bucket` = `<YYYY-MM-DD>#<kind>`. */
-export const AGGREGATES_TABLE = { partitionKey: 'campaignId', sortKey: 'bucket' } as const;
+export const AGGREGATES_TABLE = TABLES.surveyAggregates;
 
 const PENDING = 'pending';
 const SCORE_PREFIX = 'score_';

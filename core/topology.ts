@@ -12,8 +12,14 @@ export const FUNCTION_NAMES = [
   'render-email',
   'record-outcome',
   'unsubscribe',
+  'survey-answer',
+  'settle-responses',
+  'detractor-alert',
 ] as const;
 export type FunctionName = (typeof FUNCTION_NAMES)[number];
+
+/** The `source` of the events the product itself publishes on its bus (Survey Answered, Detractor Alert). */
+export const PRODUCT_EVENT_SOURCE = 'outreach.surveys';
 
 /** The EventBridge `source` the commerce system publishes with. Admins may override it with context. */
 export const DEFAULT_COMMERCE_EVENT_SOURCE = 'outreach.commerce';
@@ -26,6 +32,10 @@ export const DETAIL_TYPES = {
   /** From SES (source `aws.ses`), through the configuration set's EventBridge destination. */
   emailBounced: 'Email Bounced',
   emailComplaint: 'Email Complaint Received',
+  /** Published by the product (source PRODUCT_EVENT_SOURCE) when a customer answers or changes a survey answer. */
+  surveyAnswered: 'Survey Answered',
+  /** Published by the close-the-loop workflow for a detractor's answer: what a ticketing system consumes. */
+  detractorAlert: 'Detractor Alert',
 } as const;
 
 export interface EventRuleSpec {
@@ -37,7 +47,8 @@ export interface EventRuleSpec {
   /** Event `source` to match; absent means the configured commerce source. */
   source?: string;
   detailTypes: string[];
-  target: FunctionName;
+  /** A function (invoked asynchronously) or a workflow (an execution per event). */
+  target: FunctionName | { workflow: WorkflowName };
 }
 
 export const EVENT_RULES: readonly EventRuleSpec[] = [
@@ -56,6 +67,22 @@ export const EVENT_RULES: readonly EventRuleSpec[] = [
     source: 'aws.ses',
     detailTypes: [DETAIL_TYPES.emailBounced, DETAIL_TYPES.emailComplaint],
     target: 'ingest-event',
+  },
+  {
+    name: 'survey-answers',
+    description: "Survey answers update the customer's loyalty fields and start follow-up campaigns",
+    bus: 'product',
+    source: PRODUCT_EVENT_SOURCE,
+    detailTypes: [DETAIL_TYPES.surveyAnswered],
+    target: 'ingest-event',
+  },
+  {
+    name: 'close-the-loop',
+    description: "A detractor's answer alerts the customer-experience team and publishes a Detractor Alert",
+    bus: 'product',
+    source: PRODUCT_EVENT_SOURCE,
+    detailTypes: [DETAIL_TYPES.surveyAnswered],
+    target: { workflow: 'close-the-loop' },
   },
 ];
 
@@ -78,6 +105,12 @@ export const SCHEDULES: readonly ScheduleSpec[] = [
     expression: 'rate(1 minute)',
     target: 'dispatch-due',
   },
+  {
+    name: 'settle-survey-responses',
+    description: 'Every 5 minutes: finish counting and publishing survey answers whose request was cut short',
+    expression: 'rate(5 minutes)',
+    target: 'settle-responses',
+  },
 ];
 
 export interface HttpRouteSpec {
@@ -91,13 +124,27 @@ export interface HttpRouteSpec {
 export const HTTP_ROUTES: readonly HttpRouteSpec[] = [
   { method: 'GET', path: '/unsubscribe', target: 'unsubscribe' },
   { method: 'POST', path: '/unsubscribe', target: 'unsubscribe' },
+  // GET shows the chosen score with a submit button (mail scanners prefetch links); POST records it.
+  { method: 'GET', path: '/survey', target: 'survey-answer' },
+  { method: 'POST', path: '/survey', target: 'survey-answer' },
 ];
 
-/** The workflows under workflows/<name>.asl.json, by the touchpoint kind each one sends. */
+/**
+ * The workflows under workflows/<file>.asl.json, by the touchpoint kind each one sends (one state machine per kind;
+ * a follow-up goes through the same steps as a check-in). Renewal reminders get theirs with the contracts.
+ */
 export const WORKFLOWS = {
   'check-in': 'check-in',
+  survey: 'survey',
+  'follow-up': 'check-in',
 } as const;
-export type WorkflowName = keyof typeof WORKFLOWS;
+
+/** Workflows started by events rather than by due touchpoints (EVENT_RULES targets). */
+export const EVENT_WORKFLOWS = { 'close-the-loop': 'close-the-loop' } as const;
+/** A state machine: a touchpoint kind's, or an event workflow's. */
+export type WorkflowName = keyof typeof WORKFLOWS | keyof typeof EVENT_WORKFLOWS;
+/** Every state machine and the file it runs. */
+export const ALL_WORKFLOWS: Readonly<Record<WorkflowName, string>> = { ...WORKFLOWS, ...EVENT_WORKFLOWS };
 
 /**
  * `${Placeholder}` → function substituted into the workflow definitions. In AWS the value is the function ARN; the
@@ -107,6 +154,7 @@ export const WORKFLOW_FUNCTION_PLACEHOLDERS: Readonly<Record<string, FunctionNam
   CheckEligibilityFunctionArn: 'check-eligibility',
   RenderEmailFunctionArn: 'render-email',
   RecordOutcomeFunctionArn: 'record-outcome',
+  DetractorAlertFunctionArn: 'detractor-alert',
 };
 
 /** Environment variables, by name. Every handler parses the ones it needs when its module loads. */
@@ -121,6 +169,14 @@ export const ENV = {
   configurationSet: 'SES_CONFIGURATION_SET',
   publicBaseUrl: 'PUBLIC_BASE_URL',
   linkSecretArn: 'LINK_SECRET_ARN',
+  responsesTable: 'RESPONSES_TABLE',
+  surveyAggregatesTable: 'SURVEY_AGGREGATES_TABLE',
+  /** Secrets Manager secret `{"current":"k1","k1":"…"}`: the keys that sign one-click survey links. */
+  surveyKeyringArn: 'SURVEY_KEYRING_SECRET_ARN',
+  /** The product's bus, where the functions publish Survey Answered. */
+  eventBusName: 'EVENT_BUS_NAME',
+  /** Where detractor alerts go (the customer-experience team); empty: no alert email, the event only. */
+  cxAddress: 'CX_ADDRESS',
   /** How long a function keeps the campaign rules before reading the table again (an applied change waits this long). */
   campaignCacheSeconds: 'CAMPAIGN_CACHE_SECONDS',
 } as const;
@@ -138,6 +194,14 @@ export const TABLES = {
     ttlAttribute: 'expiresAt',
   },
   campaigns: { partitionKey: 'campaignId', sortKey: 'version' },
+  /** One survey answer per survey send (surveyId = the touchpoint id). See adapters/dynamodb-responses.ts. */
+  responses: {
+    partitionKey: 'surveyId',
+    /** Sparse: only a response with work to settle carries `settlePending`, so the sweep reads exactly those. */
+    pendingIndex: { name: 'byPendingSettlement', partitionKey: 'settlePending', sortKey: 'answeredAt', include: ['revision'] },
+  },
+  /** Answer counts per campaign × (UTC day of the first answer, survey kind): bucket = `<YYYY-MM-DD>#<kind>`. */
+  surveyAggregates: { partitionKey: 'campaignId', sortKey: 'bucket' },
 } as const;
 
 export const DEFAULT_DISPATCH_SHARDS = 8;

@@ -28,6 +28,7 @@ const settingsSchema = z.object({
   region: z.string().trim().regex(REGION),
   publicBaseUrl: optional(httpsUrl),
   alertEmail: optional(email),
+  cxAddress: optional(email),
   eventSource: z.preprocess(
     (value) => unsetIfEmpty(value) ?? DEFAULT_COMMERCE_EVENT_SOURCE,
     z.string().trim().min(1).max(256).refine((source) => !source.startsWith('aws.')),
@@ -60,6 +61,7 @@ export const SETTINGS: Readonly<Record<SettingKey, { expected: string; example: 
   region: { expected: 'the AWS region to deploy to', example: 'us-east-1' },
   publicBaseUrl: { expected: 'an https:// URL under which the links in emails are served (default: the HTTP API endpoint)', example: 'https://outreach.yourdomain.com' },
   alertEmail: { expected: 'an email address that receives alarm notifications (optional)', example: 'ops@yourdomain.com' },
+  cxAddress: { expected: "the customer-experience team's address that receives detractor alerts (optional; without it only the Detractor Alert event is published)", example: 'cx@yourdomain.com' },
   eventSource: { expected: `the EventBridge "source" your commerce system publishes with, not starting with "aws." (default ${DEFAULT_COMMERCE_EVENT_SOURCE})`, example: 'com.yourshop.orders' },
   dispatchShards: { expected: `an integer from 1 to ${MAX_DISPATCH_SHARDS} (default ${DEFAULT_DISPATCH_SHARDS})`, example: String(DEFAULT_DISPATCH_SHARDS) },
   account: { expected: 'a 12-digit AWS account id (optional; default: the account of your credentials)', example: '123456789012' },

@@ -26,6 +26,7 @@ export function addOutreachStacks(app: App, config: OutreachConfig): OutreachSta
     ...(config.sandboxRecipients ? { sandboxRecipients: config.sandboxRecipients } : {}),
     ...(config.publicBaseUrl ? { publicBaseUrl: config.publicBaseUrl } : {}),
     ...(config.alertEmail ? { alertEmail: config.alertEmail } : {}),
+    ...(config.cxAddress ? { cxAddress: config.cxAddress } : {}),
   });
   return { stateful, stateless };
 }

@@ -2,19 +2,24 @@ import { Duration } from 'aws-cdk-lib';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
-import { ENV, FUNCTION_NAMES, type FunctionName } from '../../core/topology.ts';
+import type { IEventBus } from 'aws-cdk-lib/aws-events';
+import { ENV, FUNCTION_NAMES, WORKFLOWS, type FunctionName } from '../../core/topology.ts';
 import { pascalCase } from '../naming.ts';
 import { type OutreachTables, type TableKey, indexNamesOf } from './outreach-data.ts';
 import { OutreachFunction, type TableAccess } from './outreach-function.ts';
 
 /** Plain settings a function may receive, by ENV key. */
-export type SettingName = 'dispatchShards' | 'senderAddress' | 'configurationSet' | 'publicBaseUrl' | 'campaignCacheSeconds';
+export type SettingName = 'dispatchShards' | 'senderAddress' | 'configurationSet' | 'publicBaseUrl' | 'campaignCacheSeconds' | 'cxAddress';
 
 export interface FunctionWiring {
   readonly tables: Partial<Record<TableKey, TableAccess>>;
   /** Reads the link-signing secret (signs or verifies the tokens in email links). */
   readonly linkSecret?: boolean;
-  /** Starts the workflows (gets WORKFLOW_ARNS and states:StartExecution on each). */
+  /** Reads the survey key ring (signs or verifies one-click survey links). */
+  readonly surveyKeyring?: boolean;
+  /** Publishes events on the product's bus (gets EVENT_BUS_NAME and events:PutEvents on that bus). */
+  readonly publishesEvents?: boolean;
+  /** Starts the touchpoint workflows (gets WORKFLOW_ARNS and states:StartExecution on each). */
   readonly startsWorkflows?: boolean;
   readonly settings?: readonly SettingName[];
   /** @default 30 seconds */
@@ -38,12 +43,14 @@ export const FUNCTION_WIRING: Readonly<Record<FunctionName, FunctionWiring>> = {
     timeout: Duration.seconds(55),
   },
   'check-eligibility': {
-    tables: { customers: 'read', touchpoints: 'read', campaigns: 'read' },
+    // responses: a survey reminder goes out only while the survey has no answer.
+    tables: { customers: 'read', touchpoints: 'read', campaigns: 'read', responses: 'read' },
     settings: ['dispatchShards', 'campaignCacheSeconds'],
   },
   'render-email': {
     tables: { campaigns: 'read' },
     linkSecret: true,
+    surveyKeyring: true,
     settings: ['senderAddress', 'configurationSet', 'publicBaseUrl', 'campaignCacheSeconds'],
   },
   'record-outcome': {
@@ -55,6 +62,23 @@ export const FUNCTION_WIRING: Readonly<Record<FunctionName, FunctionWiring>> = {
     linkSecret: true,
     settings: ['dispatchShards'],
     timeout: Duration.seconds(10),
+  },
+  'survey-answer': {
+    // touchpoints: the survey's facts, and cancelling its reminder once answered.
+    tables: { touchpoints: 'readWrite', campaigns: 'read', responses: 'readWrite', surveyAggregates: 'readWrite' },
+    surveyKeyring: true,
+    publishesEvents: true,
+    settings: ['dispatchShards', 'campaignCacheSeconds'],
+    timeout: Duration.seconds(10),
+  },
+  'settle-responses': {
+    tables: { responses: 'readWrite', surveyAggregates: 'readWrite' },
+    publishesEvents: true,
+    timeout: Duration.seconds(60),
+  },
+  'detractor-alert': {
+    tables: { responses: 'read', customers: 'read', touchpoints: 'read' },
+    settings: ['senderAddress', 'configurationSet', 'cxAddress'],
   },
 };
 
@@ -73,6 +97,9 @@ export function createOutreachFunctions(scope: Construct, functionsDir?: string)
 export interface FunctionResources {
   readonly tables: OutreachTables;
   readonly linkSecret: ISecret;
+  readonly surveyKeyring: ISecret;
+  readonly eventBus: IEventBus;
+  /** Every state machine; functions that start workflows get the touchpoint kinds' (WORKFLOWS). */
   readonly workflows: Readonly<Record<string, IStateMachine>>;
   readonly settings: Readonly<Record<SettingName, string>>;
 }
@@ -88,7 +115,14 @@ export function wireOutreachFunctions(functions: OutreachFunctions, resources: F
       fn.bindTable(tableEnv(key), resources.tables[key], access, indexNamesOf(key));
     }
     if (wiring.linkSecret) fn.bindSecret(ENV.linkSecretArn, resources.linkSecret);
-    if (wiring.startsWorkflows) fn.bindWorkflows(resources.workflows);
+    if (wiring.surveyKeyring) fn.bindSecret(ENV.surveyKeyringArn, resources.surveyKeyring);
+    if (wiring.publishesEvents) {
+      fn.bindValue(ENV.eventBusName, resources.eventBus.eventBusName);
+      resources.eventBus.grantPutEventsTo(fn);
+    }
+    if (wiring.startsWorkflows) {
+      fn.bindWorkflows(Object.fromEntries(Object.keys(WORKFLOWS).map((kind) => [kind, resources.workflows[kind]!])));
+    }
     for (const setting of wiring.settings ?? []) fn.bindValue(ENV[setting], resources.settings[setting]);
   }
 }

@@ -42,6 +42,8 @@ export interface OutreachRuntimeProps {
    * @default - no subscription
    */
   readonly alertEmail?: string;
+  /** Detractor alerts go to this address (the customer-experience team); without it only the event is published. */
+  readonly cxAddress?: string;
   /**
    * The EventBridge `source` the commerce system publishes with.
    * @default DEFAULT_COMMERCE_EVENT_SOURCE ('outreach.commerce')
@@ -99,6 +101,7 @@ export class OutreachRuntime extends Construct {
   /** The HTTP API endpoint. */
   readonly apiUrl: string;
   readonly linkSecret: Secret;
+  readonly surveyKeyring: Secret;
   readonly sending: OutreachSending;
   readonly deadLetterQueue: Queue;
   readonly alarms: OutreachAlarms;
@@ -116,6 +119,23 @@ export class OutreachRuntime extends Construct {
       this.linkSecret,
       'AwsSolutions-SMG4',
       'Rotating the link-signing key would invalidate the unsubscribe links in every email already sent, which must keep working (CAN-SPAM: at least 30 days). Rotate by hand only after a compromise.',
+    );
+
+    // A key ring, so survey links can move to a new key while links already sent keep working: add k2, make it
+    // current, remove k1 once the longest link lifetime (30 days) has passed.
+    this.surveyKeyring = new Secret(this, 'SurveyKeyring', {
+      description: 'Signs and verifies one-click survey links: {"current":"k1","k1":"<key>"}',
+      generateSecretString: {
+        secretStringTemplate: JSON.stringify({ current: 'k1' }),
+        generateStringKey: 'k1',
+        passwordLength: 64,
+        excludePunctuation: true,
+      },
+    });
+    acknowledgeNag(
+      this.surveyKeyring,
+      'AwsSolutions-SMG4',
+      'Survey links are signed with the key ring\'s current key and verified by the version they name; automatic rotation would replace the value and break every link already sent. Rotate by adding a key version (docs/surveys.md).',
     );
 
     this.deadLetterQueue = new Queue(this, 'DeadLetterQueue', {
@@ -149,6 +169,8 @@ export class OutreachRuntime extends Construct {
     wireOutreachFunctions(this.functions, {
       tables: props.data.tables,
       linkSecret: this.linkSecret,
+      surveyKeyring: this.surveyKeyring,
+      eventBus: this.eventBus,
       workflows: this.stateMachines,
       settings: {
         dispatchShards: String(props.dispatchShards ?? DEFAULT_DISPATCH_SHARDS),
@@ -156,11 +178,12 @@ export class OutreachRuntime extends Construct {
         configurationSet: this.sending.configurationSet.configurationSetName,
         publicBaseUrl: this.publicBaseUrl,
         campaignCacheSeconds: String(DEFAULT_CAMPAIGN_CACHE_SECONDS),
+        cxAddress: props.cxAddress ?? '',
       },
     });
 
     // An invalid event fails the same way three times: then it lands in the queue with the error, and an alarm fires.
-    for (const name of new Set(EVENT_RULES.map((rule) => rule.target))) {
+    for (const name of new Set(EVENT_RULES.flatMap((rule) => (typeof rule.target === 'string' ? [rule.target] : [])))) {
       this.functions[name].configureAsyncInvoke({ retryAttempts: 2, onFailure: new SqsDestination(this.deadLetterQueue) });
     }
     // The next run a minute later queries everything still due, so retrying an old run only overlaps it.

@@ -5,7 +5,7 @@ import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { DefinitionBody, LogLevel, StateMachine, StateMachineType } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { type FunctionName, WORKFLOWS, type WorkflowName } from '../../core/topology.ts';
+import { ALL_WORKFLOWS, type FunctionName, type WorkflowName } from '../../core/topology.ts';
 import { acknowledgeNag } from '../nag.ts';
 import { pascalCase } from '../naming.ts';
 import { DEFAULT_WORKFLOWS_DIR } from '../paths.ts';
@@ -23,7 +23,7 @@ export interface OutreachWorkflowsProps {
 }
 
 /**
- * One Standard state machine per WORKFLOWS entry, deployed from the same workflows/<name>.asl.json the local stack
+ * One Standard state machine per ALL_WORKFLOWS entry (each touchpoint kind's, and each event workflow's), deployed from the same workflows/<name>.asl.json the local stack
  * runs, with each function placeholder substituted and granted, and nothing else.
  */
 export class OutreachWorkflows extends Construct {
@@ -33,7 +33,7 @@ export class OutreachWorkflows extends Construct {
     super(scope, id);
     const dir = props.workflowsDir ?? DEFAULT_WORKFLOWS_DIR;
     this.stateMachines = Object.fromEntries(
-      (Object.entries(WORKFLOWS) as Array<[WorkflowName, string]>).map(([kind, file]) => [kind, this.stateMachine(kind, join(dir, `${file}.asl.json`), props)]),
+      (Object.entries(ALL_WORKFLOWS) as Array<[WorkflowName, string]>).map(([kind, file]) => [kind, this.stateMachine(kind, join(dir, `${file}.asl.json`), props)]),
     ) as Record<WorkflowName, StateMachine>;
   }
 
