@@ -263,5 +263,6 @@ function toContract(item: Record<string, unknown>): Contract {
 }
 
 function toEndingContract(item: Record<string, unknown>): EndingContract {
-  return Object.fromEntries(ENDING_CONTRACT_FIELDS.map((field) => [field, item[field]])) as unknown as EndingContract;
+  const present = ENDING_CONTRACT_FIELDS.filter((field) => item[field] !== undefined);
+  return Object.fromEntries(present.map((field) => [field, item[field]])) as unknown as EndingContract;
 }
