@@ -1,5 +1,5 @@
 import { GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { Customer } from '../core/model.ts';
+import type { Customer, LatestSurveyAnswer } from '../core/model.ts';
 import type { CustomerProfile, CustomerRepository } from '../core/ports.ts';
 import { createDocumentClient, isConditionFailure, writeIfCondition } from './dynamodb-client.ts';
 
@@ -64,6 +64,41 @@ export class DynamoDbCustomerRepository implements CustomerRepository {
         }),
       ),
     );
+  }
+
+  async recordSurveyAnswer(customerId: string, scale: 'nps' | 'csat' | 'ces', answer: LatestSurveyAnswer): Promise<boolean> {
+    // latestSurvey is a map of one entry per scale; the first answer creates the map (SET on a missing parent fails).
+    // A concurrent first answer to another scale can make the create fail: read again and retry.
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const existing = await this.get(customerId);
+      if (!existing) return false;
+      const current = existing.latestSurvey?.[scale];
+      if (current && current.answeredAt > answer.answeredAt) return false;
+      const written = await writeIfCondition(
+        this.db.send(
+          new UpdateCommand(
+            existing.latestSurvey
+              ? {
+                  TableName: this.tableName,
+                  Key: { customerId },
+                  UpdateExpression: 'SET latestSurvey.#scale = :answer',
+                  ConditionExpression: 'attribute_exists(latestSurvey) AND (attribute_not_exists(latestSurvey.#scale) OR latestSurvey.#scale.answeredAt <= :at)',
+                  ExpressionAttributeNames: { '#scale': scale },
+                  ExpressionAttributeValues: { ':answer': answer, ':at': answer.answeredAt },
+                }
+              : {
+                  TableName: this.tableName,
+                  Key: { customerId },
+                  UpdateExpression: 'SET latestSurvey = :map',
+                  ConditionExpression: 'attribute_exists(customerId) AND attribute_not_exists(latestSurvey)',
+                  ExpressionAttributeValues: { ':map': { [scale]: answer } },
+                },
+          ),
+        ),
+      );
+      if (written) return true;
+    }
+    return false;
   }
 
   async markUnsubscribed(customerId: string, at: string): Promise<boolean> {

@@ -90,11 +90,8 @@ const summary = (c: Campaign) =>
   [
     `${c.id}: ${c.kind}, ${c.enabled ? 'enabled' : 'disabled'}`,
     `${c.trigger.event} + ${c.delay}`,
-    ...(c.trigger.skus ? [`SKUs ${c.trigger.skus.join(', ')}`] : []),
-    ...(c.trigger.categories ? [`categories ${c.trigger.categories.join(', ')}`] : []),
-    ...(c.trigger.segments ? [`segments ${c.trigger.segments.join(', ')}`] : []),
-    ...(c.trigger.currencies ? [`currencies ${c.trigger.currencies.join(', ')}`] : []),
-    ...(c.trigger.minimumTotal ? [`total ≥ ${c.trigger.minimumTotal}`] : []),
+    ...triggerFilters(c.trigger),
+    ...(c.survey ? [`${c.survey.scale.toUpperCase()} survey, reminder ${c.survey.reminderAfter}, at most one per ${c.survey.resurveyAfter}`] : []),
     ...(c.quietHours ? [`quiet ${c.quietHours.start}–${c.quietHours.end}`] : []),
     ...(c.sendWindow ? [`window ${c.sendWindow.days ? `${c.sendWindow.days.join(' ')} ` : ''}${c.sendWindow.start}–${c.sendWindow.end}`] : []),
     ...(c.frequencyCap?.maxEmails !== undefined ? [`cap ${c.frequencyCap.maxEmails} per ${c.frequencyCap.per}`] : []),
@@ -104,6 +101,23 @@ const summary = (c: Campaign) =>
     ...(c.variants ? [`variants ${c.variants.map((v) => `${v.id} (${v.weight})`).join(', ')}`] : []),
     `locales ${Object.keys(primaryTemplate(c).locales).join(', ')} (default ${primaryTemplate(c).defaultLocale})`,
   ].join('; ');
+
+function triggerFilters(trigger: Campaign['trigger']): string[] {
+  if (trigger.event === 'Survey Answered') {
+    return [
+      ...(trigger.answerCategories ? [`answers ${trigger.answerCategories.join(', ')}`] : []),
+      ...(trigger.surveyCampaigns ? [`to ${trigger.surveyCampaigns.join(', ')}`] : []),
+    ];
+  }
+  return [
+    ...(trigger.skus ? [`SKUs ${trigger.skus.join(', ')}`] : []),
+    ...(trigger.categories ? [`categories ${trigger.categories.join(', ')}`] : []),
+    ...(trigger.segments ? [`segments ${trigger.segments.join(', ')}`] : []),
+    ...(trigger.currencies ? [`currencies ${trigger.currencies.join(', ')}`] : []),
+    ...(trigger.minimumTotal ? [`total ≥ ${trigger.minimumTotal}`] : []),
+    ...(trigger.lastNps ? [`last NPS ${trigger.lastNps.join(', ')}`] : []),
+  ];
+}
 
 /** The campaign's template, or its first variant's. */
 function primaryTemplate(c: Campaign): CampaignTemplate {

@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { DETAIL_TYPES } from './topology.ts';
 import { InvalidEventError, describeIssues } from './errors.ts';
+import { surveyAnsweredDetailSchema } from './surveys/events.ts';
 
 const isoDateTime = z.iso.datetime({ offset: true, message: 'must be an ISO-8601 date-time, e.g. 2026-11-23T10:15:00Z' });
 
@@ -99,6 +100,7 @@ const DETAIL_SCHEMAS = {
   [DETAIL_TYPES.orderCancelled]: orderCancelledSchema,
   [DETAIL_TYPES.emailBounced]: emailBouncedSchema,
   [DETAIL_TYPES.emailComplaint]: emailComplaintSchema,
+  [DETAIL_TYPES.surveyAnswered]: surveyAnsweredDetailSchema,
 } as const;
 type DetailSchemas = typeof DETAIL_SCHEMAS;
 

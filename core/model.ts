@@ -13,9 +13,19 @@ export interface Customer {
   suppressedAt?: string;
   suppressionReason?: string;
   orderIds: string[];
+  /** The latest answer to each survey scale (nps, csat, ces): what loyalty rules and campaign filters read. */
+  latestSurvey?: Partial<Record<'nps' | 'csat' | 'ces', LatestSurveyAnswer>>;
   /** Event time of the latest profile data applied, so an older event never overwrites a newer profile. */
   profileUpdatedAt: string;
   createdAt: string;
+}
+
+export interface LatestSurveyAnswer {
+  score: number;
+  category: string;
+  surveyId: string;
+  /** When it was (last) answered: a later answer to an older survey does not replace a newer one. */
+  answeredAt: string;
 }
 
 /** `HELD_OUT`: the customer is in the campaign's holdout; written at planning, terminal, never in the due index. */

@@ -1,6 +1,6 @@
 /** Ports: what the use cases need from the outside world. Adapters implement them for DynamoDB and Step Functions. */
 import type { Campaign } from './campaigns/schema.ts';
-import type { Customer, Touchpoint, TouchpointKind, TouchpointStatus } from './model.ts';
+import type { Customer, LatestSurveyAnswer, Touchpoint, TouchpointKind, TouchpointStatus } from './model.ts';
 
 /** What a purchase event says about the customer. */
 export type CustomerProfile = Pick<Customer, 'customerId' | 'email' | 'name' | 'timeZone' | 'locale' | 'marketingConsent'>;
@@ -16,6 +16,11 @@ export interface CustomerRepository {
   markUnsubscribed(customerId: string, at: string): Promise<boolean>;
   /** Marks the customer's address suppressed (hard bounce, complaint) unless already; false when it already was. */
   markSuppressed(customerId: string, reason: string, at: string): Promise<boolean>;
+  /**
+   * Records a survey answer as the customer's latest for its scale unless a newer answer is recorded already (by
+   * `answeredAt`); false when the customer does not exist or a newer answer wins.
+   */
+  recordSurveyAnswer(customerId: string, scale: 'nps' | 'csat' | 'ces', answer: LatestSurveyAnswer): Promise<boolean>;
 }
 
 /** A row of the due index: enough to start the workflow without reading the item. */

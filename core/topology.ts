@@ -92,6 +92,11 @@ export interface ScheduleSpec {
   /** An EventBridge Scheduler expression: `rate(...)` or `cron(...)` (evaluated in UTC). */
   expression: string;
   target: FunctionName;
+  /**
+   * Only finishes work an interrupted request left (nothing to do otherwise): the local stack's `advance` does not stop
+   * the clock for it, and fires it only at stops it makes anyway; its real-time ticker fires it as usual.
+   */
+  recovery?: boolean;
 }
 
 /**
@@ -110,6 +115,7 @@ export const SCHEDULES: readonly ScheduleSpec[] = [
     description: 'Every 5 minutes: finish counting and publishing survey answers whose request was cut short',
     expression: 'rate(5 minutes)',
     target: 'settle-responses',
+    recovery: true,
   },
 ];
 

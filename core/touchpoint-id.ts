@@ -19,3 +19,8 @@ export function shardOf(touchpointId: string, shards: number): number {
   const digest = createHash('sha256').update(touchpointId).digest();
   return digest.readUInt32BE(0) % shards;
 }
+
+/** The one reminder of a survey send (cancelled when the survey is answered). */
+export function surveyReminderIdFor(campaignId: string, surveyId: string): string {
+  return touchpointIdFor(campaignId, `survey:${surveyId}`, 'reminder');
+}

@@ -45,7 +45,7 @@ export interface LocalSchedulerOptions {
 interface ParsedSchedule {
   spec: ScheduleSpec;
   expression: ScheduleExpression;
-  /** Minutely schedules (the dispatcher) only fire, when jumping, where something is due. */
+  /** Minutely schedules (the dispatcher) and recovery sweeps only fire, when jumping, where something is due. */
   polling: boolean;
 }
 
@@ -65,7 +65,7 @@ export class LocalScheduler {
   constructor(private readonly options: LocalSchedulerOptions) {
     this.schedules = options.schedules.map((spec) => {
       const expression = parseScheduleExpression(spec.expression);
-      return { spec, expression, polling: firesEveryMinute(expression) };
+      return { spec, expression, polling: firesEveryMinute(expression) || spec.recovery === true };
     });
     this.firedThrough = options.clock.nowMs() - 1;
   }

@@ -30,6 +30,24 @@ export function createLinkSecret(dataDir?: string): LocalSecret {
   return { ...base, value: randomBytes(32).toString('hex'), versionId: `local-${randomBytes(8).toString('hex')}`, createdDate: new Date() };
 }
 
+export const SURVEY_KEYRING_NAME = 'outreach/survey-keyring';
+
+/**
+ * The survey key ring, in the shape the deployed secret has (`{"current":"k1","k1":"<key>"}`): random per start, or
+ * kept in <data-dir>/survey-keyring.json so survey links in the mailbox stay valid across restarts.
+ */
+export function createSurveyKeyringSecret(dataDir?: string): LocalSecret {
+  const base = { name: SURVEY_KEYRING_NAME, arn: `arn:aws:secretsmanager:${LOCAL_REGION}:${LOCAL_ACCOUNT_ID}:secret:${SURVEY_KEYRING_NAME}-K3yR1n` };
+  const fresh = () => JSON.stringify({ current: 'k1', k1: randomBytes(32).toString('hex') });
+  if (dataDir) {
+    mkdirSync(dataDir, { recursive: true });
+    const file = join(dataDir, 'survey-keyring.json');
+    if (!existsSync(file)) writeFileSync(file, fresh(), { mode: 0o600 });
+    return { ...base, value: readFileSync(file, 'utf8').trim(), versionId: 'local-persisted', createdDate: statSync(file).mtime };
+  }
+  return { ...base, value: fresh(), versionId: `local-${randomBytes(8).toString('hex')}`, createdDate: new Date() };
+}
+
 export class LocalSecretsManager {
   constructor(private readonly secrets: readonly LocalSecret[]) {}
 

@@ -20,6 +20,14 @@ export interface TemplateData {
   campaign: { id: string };
   locale: string;
   unsubscribeUrl: string;
+  /** Survey campaigns: the question and the answer links (`{{{survey.scaleHtml}}}`, `{{survey.scaleText}}`). */
+  survey?: SurveyTemplateData;
+}
+
+export interface SurveyTemplateData {
+  question: string;
+  scaleHtml: string;
+  scaleText: string;
 }
 
 export interface RenderedEmail {
@@ -59,6 +67,7 @@ export function renderCampaignEmail(
   recipient: { name: string; locale: string; customerId?: string; variant?: string | undefined },
   order: TouchpointContext,
   unsubscribeUrl: string,
+  survey?: SurveyTemplateData,
 ): RenderedEmail {
   const chosen = templateFor(campaign, recipient.customerId ?? '', recipient.variant);
   const locale = pickLocale(chosen.template, recipient.locale);
@@ -70,6 +79,7 @@ export function renderCampaignEmail(
     campaign: { id: campaign.id },
     locale: recipient.locale,
     unsubscribeUrl,
+    ...(survey ? { survey } : {}),
   };
   return {
     subject: compile(plain, content.subject, false)(data).replace(/\s+/g, ' ').trim(),

@@ -7,6 +7,7 @@ import Handlebars from 'handlebars';
 import { DateTime } from 'luxon';
 import { isIsoDuration, isSendAllowed, WEEKDAYS } from '../schedule.ts';
 import { DETAIL_TYPES } from '../topology.ts';
+import { SURVEY_KINDS } from '../surveys/scales.ts';
 
 const duration = (example: string) =>
   z.string().refine(isIsoDuration, {
@@ -108,7 +109,73 @@ export function skuMatches(pattern: string, sku: string): boolean {
 }
 
 /** The kinds a campaign file may declare; each has its workflow. */
-export const CAMPAIGN_KINDS = ['check-in'] as const;
+export const CAMPAIGN_KINDS = ['check-in', 'survey', 'follow-up'] as const;
+
+/** The events a campaign of each kind may start from. */
+export const KIND_TRIGGERS: Readonly<Record<(typeof CAMPAIGN_KINDS)[number], readonly string[]>> = {
+  'check-in': [DETAIL_TYPES.purchaseCompleted],
+  survey: [DETAIL_TYPES.purchaseCompleted],
+  'follow-up': [DETAIL_TYPES.surveyAnswered, DETAIL_TYPES.purchaseCompleted],
+};
+const TRIGGER_EVENTS = [DETAIL_TYPES.purchaseCompleted, DETAIL_TYPES.surveyAnswered];
+
+const NPS_CATEGORIES = ['promoter', 'passive', 'detractor'] as const;
+
+const purchaseTrigger = z
+  .object({
+    event: z.literal(DETAIL_TYPES.purchaseCompleted),
+    /** Only purchases with at least this total qualify. */
+    minimumTotal: z.number().nonnegative().optional(),
+    /** Only purchases with at least one item in one of these categories qualify. */
+    categories: z.array(z.string().min(1)).min(1).optional(),
+    currencies: z.array(z.string().regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code, e.g. EUR')).min(1).optional(),
+    /** Only purchases with at least one item whose SKU matches (exactly, or by a `PREFIX*`) qualify. */
+    skus: z.array(skuPattern).min(1, 'must list at least one SKU, e.g. [MUG-1]').optional(),
+    /** Only customers in at least one of these segments (the purchase event's `segments`) qualify. */
+    segments: z.array(z.string().min(1)).min(1, 'must list at least one segment, e.g. [vip]').optional(),
+    /** Only customers whose latest NPS answer is in one of these categories; `none`: never answered an NPS survey. */
+    lastNps: z
+      .array(z.enum([...NPS_CATEGORIES, 'none'], { error: 'must be promoter, passive, detractor or none' }))
+      .min(1)
+      .optional(),
+  })
+  .strict();
+
+const ANSWER_CATEGORIES = [...NPS_CATEGORIES, 'satisfied', 'not-satisfied'] as const;
+
+const surveyAnsweredTrigger = z
+  .object({
+    event: z.literal(DETAIL_TYPES.surveyAnswered),
+    /** Only answers in these categories (NPS promoter/passive/detractor, CSAT satisfied/not-satisfied). */
+    answerCategories: z
+      .array(z.enum(ANSWER_CATEGORIES, { error: `must be one of ${ANSWER_CATEGORIES.join(', ')}` }))
+      .min(1)
+      .optional(),
+    /** Only answers to these survey campaigns. */
+    surveyCampaigns: z.array(z.string().min(1)).min(1).optional(),
+  })
+  .strict();
+
+export type PurchaseTrigger = z.output<typeof purchaseTrigger>;
+export type SurveyAnsweredTrigger = z.output<typeof surveyAnsweredTrigger>;
+
+const surveySettingsSchema = z
+  .object({
+    /** nps 0–10, csat 1–5, ces 1–7. */
+    scale: z.enum(SURVEY_KINDS, { error: 'must be nps, csat or ces' }),
+    /** The question per locale (default: the standard wording for the scale, in en and de). */
+    question: z.record(z.string().min(2), z.string().min(1).max(300)).optional(),
+    /** One reminder this long after the survey when there is no answer yet; `never` for none. */
+    reminderAfter: z.union([z.literal('never'), duration('P3D')]).default('P3D'),
+    /** At most one survey (any survey campaign) per customer within this duration. */
+    resurveyAfter: duration('P90D').default('P90D'),
+    /** How long the links in the email can be used. */
+    linkValidFor: duration('P30D').default('P30D'),
+    /** How long after the first answer clicking again changes it. */
+    editWindow: duration('P7D').default('P7D'),
+  })
+  .strict();
+export type SurveySettings = z.output<typeof surveySettingsSchema>;
 
 const ISO_DATE = /^\d{4}-\d{2}-\d{2}$/;
 const ISO_DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
@@ -162,20 +229,14 @@ export const campaignSchema = z
     kind: z.enum(CAMPAIGN_KINDS, { error: (issue) => `${JSON.stringify(issue.input)} is not a campaign kind (expected one of: ${CAMPAIGN_KINDS.join(', ')})` }),
     description: z.string().optional(),
     enabled: z.boolean().default(true),
-    trigger: z.object({
-      event: z.literal(DETAIL_TYPES.purchaseCompleted),
-      /** Only purchases with at least this total qualify. */
-      minimumTotal: z.number().nonnegative().optional(),
-      /** Only purchases with at least one item in one of these categories qualify. */
-      categories: z.array(z.string().min(1)).min(1).optional(),
-      currencies: z.array(z.string().regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code, e.g. EUR')).min(1).optional(),
-      /** Only purchases with at least one item whose SKU matches (exactly, or by a `PREFIX*`) qualify. */
-      skus: z.array(skuPattern).min(1, 'must list at least one SKU, e.g. [MUG-1]').optional(),
-      /** Only customers in at least one of these segments (the purchase event's `segments`) qualify. */
-      segments: z.array(z.string().min(1)).min(1, 'must list at least one segment, e.g. [vip]').optional(),
-    }).strict(),
+    trigger: z.discriminatedUnion('event', [purchaseTrigger, surveyAnsweredTrigger], {
+      error: (issue) =>
+        issue.code === 'invalid_union' ? `must be one of: ${TRIGGER_EVENTS.join(', ')}` : undefined,
+    }),
     /** Time after the trigger when the email is due. */
     delay: duration('P3D'),
+    /** Survey campaigns: the scale, wording, reminder and throttle. */
+    survey: surveySettingsSchema.optional(),
     /** No email is sent in this local window; a due email moves to its end. */
     quietHours: quietHoursSchema.optional(),
     /** Email goes out only in this local window (and on these weekdays); a due email moves to the next opening. */
@@ -247,6 +308,34 @@ export const campaignSchema = z
             ctx.addIssue({ code: 'custom', path: ['variants', index, 'id'], message: `"${id}" is used by an earlier variant` });
           }
           seen.add(id);
+        });
+      }
+      const kind = value.kind as string;
+      const event = (value.trigger as { event?: unknown } | undefined)?.event;
+      const allowed = KIND_TRIGGERS[kind as keyof typeof KIND_TRIGGERS];
+      if (allowed && typeof event === 'string' && TRIGGER_EVENTS.includes(event as never) && !allowed.includes(event)) {
+        ctx.addIssue({ code: 'custom', path: ['trigger', 'event'], message: `a ${kind} campaign starts from ${allowed.join(' or ')}, not ${event}` });
+      }
+      if (kind === 'survey' && value.survey === undefined) {
+        ctx.addIssue({ code: 'custom', path: ['survey'], message: 'is missing (a survey campaign needs survey: { scale: nps }, or csat or ces)' });
+      }
+      if (kind !== 'survey' && value.survey !== undefined && allowed) {
+        ctx.addIssue({ code: 'custom', path: ['survey'], message: `is only for survey campaigns (this one is ${kind})` });
+      }
+      if (kind === 'survey') {
+        const templates = [value.template, ...(Array.isArray(value.variants) ? value.variants.map((v) => (v as { template?: unknown }).template) : [])];
+        templates.forEach((template, index) => {
+          const locales = (template as { locales?: Record<string, { html?: unknown; text?: unknown }> } | undefined)?.locales;
+          if (!locales || typeof locales !== 'object') return;
+          const base = index === 0 && value.template !== undefined ? ['template'] : ['variants', index - (value.template !== undefined ? 1 : 0), 'template'];
+          for (const [locale, content] of Object.entries(locales)) {
+            if (typeof content?.html === 'string' && !/\{\{\{\s*survey\.scaleHtml\s*\}\}\}/.test(content.html)) {
+              ctx.addIssue({ code: 'custom', path: [...base, 'locales', locale, 'html'], message: 'must show the answer links: put {{{survey.scaleHtml}}} where they go' });
+            }
+            if (typeof content?.text === 'string' && !/\{\{\s*survey\.scaleText\s*\}\}/.test(content.text)) {
+              ctx.addIssue({ code: 'custom', path: [...base, 'locales', locale, 'text'], message: 'must list the answer links: put {{survey.scaleText}} where they go' });
+            }
+          }
         });
       }
       const window = value.sendWindow as { start?: unknown; end?: unknown } | undefined;

@@ -21,6 +21,16 @@ export interface SendMessage {
   context: TouchpointContext;
   /** The A/B variant recorded on the touchpoint, for the render step. */
   variant?: string;
+  /** Survey campaigns: the survey the links answer (a reminder's is its original's), and the reminder to plan. */
+  survey?: SurveySend;
+}
+
+export interface SurveySend {
+  surveyId: string;
+  /** True for the reminder: no further reminder is planned after it. */
+  reminder: boolean;
+  /** ISO-8601 duration after the send when the reminder is due; absent for a reminder or `reminderAfter: never`. */
+  reminderAfter?: string;
 }
 
 export type EligibilityDecision =
@@ -34,6 +44,8 @@ export interface EligibilityDeps {
   touchpoints: TouchpointRepository;
   customers: CustomerRepository;
   campaigns: CampaignCatalog;
+  /** Survey answers by survey id (a reminder goes out only while its survey has none). */
+  answers: { get(surveyId: string): Promise<object | undefined> };
 }
 
 /**
@@ -55,9 +67,12 @@ export async function checkEligibility(request: EligibilityRequest, deps: Eligib
   }
   const campaign = await deps.campaigns.get(touchpoint.campaignId);
   const customer = campaign?.enabled ? await deps.customers.get(touchpoint.customerId) : undefined;
-  // The history is read only when a cap needs it.
-  const history = campaign?.frequencyCap && customer ? await deps.touchpoints.listByCustomer(touchpoint.customerId) : [];
-  const rules = evaluateSendRules({ touchpoint, campaign, customer, history, now });
+  // The history is read only when a cap or the re-survey throttle needs it.
+  const needsHistory = campaign?.frequencyCap !== undefined || campaign?.kind === 'survey';
+  const history = needsHistory && customer ? await deps.touchpoints.listByCustomer(touchpoint.customerId) : [];
+  const parent = touchpoint.context.parentTouchpointId;
+  const answered = campaign?.kind === 'survey' && parent !== undefined ? (await deps.answers.get(parent)) !== undefined : false;
+  const rules = evaluateSendRules({ touchpoint, campaign, customer, history, now, answered });
   if (rules.decision !== 'SEND') return rules;
   if (!campaign || !customer) throw new Error('unreachable: SEND without campaign and customer');
 
@@ -71,21 +86,36 @@ export async function checkEligibility(request: EligibilityRequest, deps: Eligib
       locale: customer.locale,
       context: touchpoint.context,
       ...(touchpoint.variant !== undefined ? { variant: touchpoint.variant } : {}),
+      ...(campaign.survey ? { survey: surveySend(touchpoint, campaign.survey.reminderAfter) } : {}),
     },
   };
 }
 
-/** A touchpoint of the customer's history as the caps see it: only SENT ones with a `sentAt` count. */
-export type CapHistoryEntry = Pick<Touchpoint, 'touchpointId' | 'campaignId' | 'status' | 'sentAt'>;
+function surveySend(touchpoint: Touchpoint, reminderAfter: string): SurveySend {
+  const parent = touchpoint.context.parentTouchpointId;
+  if (parent !== undefined) return { surveyId: parent, reminder: true };
+  return { surveyId: touchpoint.touchpointId, reminder: false, ...(reminderAfter !== 'never' ? { reminderAfter } : {}) };
+}
+
+/**
+ * A touchpoint of the customer's history as the caps see it: only SENT ones with a `sentAt` count. `kind` and the
+ * parent tell the re-survey throttle which sends were surveys (reminders are not new surveys).
+ */
+export type CapHistoryEntry = Pick<Touchpoint, 'touchpointId' | 'campaignId' | 'status' | 'sentAt'> & {
+  kind?: Touchpoint['kind'];
+  context?: Pick<Touchpoint['context'], 'parentTouchpointId'>;
+};
 
 export interface SendRulesInput {
-  touchpoint: Pick<Touchpoint, 'touchpointId' | 'campaignId'>;
+  touchpoint: Pick<Touchpoint, 'touchpointId' | 'campaignId'> & { context?: Pick<Touchpoint['context'], 'parentTouchpointId'> };
   campaign: Campaign | undefined;
   customer: Customer | undefined;
   /** The customer's touchpoints (any status; only SENT ones count towards the caps). */
   history: readonly CapHistoryEntry[];
   /** When the send would happen (ISO UTC). */
   now: string;
+  /** Survey reminders: whether the survey has an answer already. */
+  answered?: boolean;
 }
 
 export type SendRulesDecision =
@@ -104,6 +134,10 @@ export function evaluateSendRules(input: SendRulesInput): SendRulesDecision {
   if (!customer) return { decision: 'SKIP', reason: 'customer does not exist' };
   const blocked = consentProblem(customer, campaign);
   if (blocked) return { decision: 'SKIP', reason: blocked };
+  if (campaign.survey) {
+    const surveyProblem = surveyRule(touchpoint, campaign.survey.resurveyAfter, now, history, input.answered === true);
+    if (surveyProblem) return { decision: 'SKIP', reason: surveyProblem };
+  }
   const capReached = frequencyCapReached(touchpoint, campaign, now, history);
   if (capReached) return { decision: 'SKIP', reason: capReached };
   const allowedAt = nextSendTime(now, campaign, customer.timeZone);
@@ -114,6 +148,31 @@ export function evaluateSendRules(input: SendRulesInput): SendRulesDecision {
 }
 
 const isQuiet = (now: string, campaign: Campaign, timeZone: string) => nextSendTime(now, { quietHours: campaign.quietHours }, timeZone) > now;
+
+/**
+ * A reminder goes out only while its survey has no answer. A new survey goes out only if the customer got no other
+ * survey (of any survey campaign) within `resurveyAfter`: reminders do not count as surveys here.
+ */
+function surveyRule(
+  touchpoint: SendRulesInput['touchpoint'],
+  resurveyAfter: string,
+  now: string,
+  history: readonly CapHistoryEntry[],
+  answered: boolean,
+): string | undefined {
+  if (touchpoint.context?.parentTouchpointId !== undefined) return answered ? 'survey already answered' : undefined;
+  const since = subtractDuration(now, resurveyAfter);
+  const recent = history.some(
+    (t) =>
+      t.touchpointId !== touchpoint.touchpointId &&
+      t.kind === 'survey' &&
+      t.context?.parentTouchpointId === undefined &&
+      t.status === 'SENT' &&
+      t.sentAt !== undefined &&
+      t.sentAt > since,
+  );
+  return recent ? `re-survey throttle (one survey per ${resurveyAfter})` : undefined;
+}
 
 function consentProblem(customer: Customer, campaign: Campaign): string | undefined {
   if (customer.unsubscribedAt) return 'customer unsubscribed';

@@ -99,7 +99,8 @@ export async function forecastSends(request: ForecastRequest, deps: ForecastDeps
   for (const id of new Set(pending.map((t) => t.campaignId))) campaigns.set(id, await deps.campaigns.get(id));
   const customers = new Map<string, Customer | undefined>();
   const histories = new Map<string, CapHistoryEntry[]>();
-  const cappedCustomers = new Set(pending.filter((t) => campaigns.get(t.campaignId)?.frequencyCap).map((t) => t.customerId));
+  const needsHistory = (c: Campaign | undefined) => c?.frequencyCap !== undefined || c?.kind === 'survey';
+  const cappedCustomers = new Set(pending.filter((t) => needsHistory(campaigns.get(t.campaignId))).map((t) => t.customerId));
   await mapLimit([...new Set(pending.map((t) => t.customerId))], 16, async (customerId) => {
     customers.set(customerId, await deps.customers.get(customerId));
     histories.set(customerId, cappedCustomers.has(customerId) ? await deps.touchpoints.listByCustomer(customerId) : []);
@@ -137,7 +138,14 @@ export async function forecastSends(request: ForecastRequest, deps: ForecastDeps
       forecast.total += 1;
       const day = at.slice(0, 10);
       forecast.perDay[day] = (forecast.perDay[day] ?? 0) + 1;
-      history.push({ touchpointId: touchpoint.touchpointId, campaignId: touchpoint.campaignId, status: 'SENT', sentAt: at });
+      history.push({
+        touchpointId: touchpoint.touchpointId,
+        campaignId: touchpoint.campaignId,
+        status: 'SENT',
+        sentAt: at,
+        kind: touchpoint.kind,
+        context: touchpoint.context,
+      });
       histories.set(touchpoint.customerId, history);
     } else if (decision.decision === 'SKIP') {
       forecast.skipped[decision.reason] = (forecast.skipped[decision.reason] ?? 0) + 1;

@@ -1,7 +1,8 @@
 import { chooseVariant, isActiveAt, isHeldOut } from '../campaigns/assignment.ts';
 import { skuMatches, type Campaign } from '../campaigns/schema.ts';
 import type { CommerceEvent, PurchaseCompleted } from '../events.ts';
-import { CANCELLABLE_STATUSES, type Touchpoint } from '../model.ts';
+import { CANCELLABLE_STATUSES, type Customer, type Touchpoint, type TouchpointContext } from '../model.ts';
+import type { SurveyAnsweredDetail } from '../surveys/events.ts';
 import type { CampaignCatalog, CustomerRepository, TouchpointRepository } from '../ports.ts';
 import { addDuration, nextSendTime, toUtcIso } from '../schedule.ts';
 import { touchpointIdFor } from '../touchpoint-id.ts';
@@ -13,7 +14,7 @@ export interface IngestDeps {
 }
 
 export interface IngestResult {
-  action: 'purchase-recorded' | 'refund-applied' | 'cancellation-applied' | 'recipient-suppressed' | 'feedback-ignored';
+  action: 'purchase-recorded' | 'refund-applied' | 'cancellation-applied' | 'recipient-suppressed' | 'feedback-ignored' | 'survey-answer-applied';
   touchpointsCreated: string[];
   touchpointsCancelled: string[];
 }
@@ -47,6 +48,8 @@ export async function ingestCommerceEvent(event: CommerceEvent, deps: IngestDeps
         : ignored();
     case 'Email Complaint Received':
       return suppress(event.detail.mail.tags, 'complaint', event.time, deps);
+    case 'Survey Answered':
+      return applySurveyAnswer(event.detail, event.time, deps);
   }
 }
 
@@ -74,17 +77,22 @@ async function recordPurchase(purchase: PurchaseCompleted, eventTime: string, de
   await deps.customers.recordPurchase(profile, orderId, toUtcIso(eventTime));
   const created: string[] = [];
   const now = toUtcIso(eventTime);
-  for (const campaign of await deps.campaigns.listActive()) {
-    if (!isActiveAt(campaign, now) || !qualifies(campaign, purchase)) continue;
+  const campaigns = await deps.campaigns.listActive();
+  // The loyalty fields are read only when a campaign filters on them.
+  const needsCustomer = campaigns.some((c) => c.trigger.event === 'Purchase Completed' && c.trigger.lastNps !== undefined);
+  const customer = needsCustomer ? await deps.customers.get(purchase.customerId) : undefined;
+  for (const campaign of campaigns) {
+    if (!isActiveAt(campaign, now) || !qualifies(campaign, purchase, customer)) continue;
     const touchpoint = planTouchpoint(campaign, purchase, toUtcIso(eventTime));
     if (await deps.touchpoints.create(touchpoint)) created.push(touchpoint.touchpointId);
   }
   return { action: 'purchase-recorded', touchpointsCreated: created, touchpointsCancelled: [] };
 }
 
-export function qualifies(campaign: Campaign, purchase: PurchaseCompleted): boolean {
+export function qualifies(campaign: Campaign, purchase: PurchaseCompleted, customer?: Customer): boolean {
   const { trigger } = campaign;
   if (trigger.event !== 'Purchase Completed') return false;
+  if (trigger.lastNps && !trigger.lastNps.includes((customer?.latestSurvey?.nps?.category as 'promoter' | undefined) ?? 'none')) return false;
   if (trigger.minimumTotal !== undefined && purchase.total < trigger.minimumTotal) return false;
   if (trigger.currencies && !trigger.currencies.includes(purchase.currency)) return false;
   if (trigger.categories && !purchase.items.some((item) => item.category && trigger.categories!.includes(item.category))) {
@@ -96,19 +104,12 @@ export function qualifies(campaign: Campaign, purchase: PurchaseCompleted): bool
 }
 
 export function planTouchpoint(campaign: Campaign, purchase: PurchaseCompleted, now: string): Touchpoint {
-  const due = addDuration(purchase.purchasedAt, campaign.delay, purchase.timeZone);
-  const heldOut = isHeldOut(campaign, purchase.customerId);
-  const variant = heldOut ? undefined : chooseVariant(campaign, purchase.customerId);
-  return {
-    touchpointId: touchpointIdFor(campaign.id, `order:${purchase.orderId}`),
-    campaignId: campaign.id,
-    kind: campaign.kind,
+  return plan(campaign, {
     customerId: purchase.customerId,
+    subjectKey: `order:${purchase.orderId}`,
+    startAt: purchase.purchasedAt,
+    timeZone: purchase.timeZone,
     orderId: purchase.orderId,
-    dueAt: nextSendTime(due, campaign, purchase.timeZone),
-    status: heldOut ? 'HELD_OUT' : 'PENDING',
-    ...(heldOut ? { reason: `holdout (${campaign.holdout?.percent ?? 0}%)` } : {}),
-    generation: 0,
     context: {
       orderId: purchase.orderId,
       items: purchase.items,
@@ -116,10 +117,73 @@ export function planTouchpoint(campaign: Campaign, purchase: PurchaseCompleted, 
       currency: purchase.currency,
       purchasedAt: toUtcIso(purchase.purchasedAt),
     },
+    now,
+  });
+}
+
+/**
+ * One touchpoint of `campaign` for a subject (an order, a survey answer): due `delay` after `startAt` in the
+ * customer's zone, moved out of quiet hours and into the send window, with the customer's variant; HELD_OUT for a
+ * customer in the holdout. The id is deterministic in campaign and subject, so a repeated event writes nothing.
+ */
+function plan(
+  campaign: Campaign,
+  subject: { customerId: string; subjectKey: string; startAt: string; timeZone: string; orderId?: string | undefined; context: TouchpointContext; now: string },
+): Touchpoint {
+  const due = addDuration(subject.startAt, campaign.delay, subject.timeZone);
+  const heldOut = isHeldOut(campaign, subject.customerId);
+  const variant = heldOut ? undefined : chooseVariant(campaign, subject.customerId);
+  return {
+    touchpointId: touchpointIdFor(campaign.id, subject.subjectKey),
+    campaignId: campaign.id,
+    kind: campaign.kind,
+    customerId: subject.customerId,
+    ...(subject.orderId !== undefined ? { orderId: subject.orderId } : {}),
+    dueAt: nextSendTime(due, campaign, subject.timeZone),
+    status: heldOut ? 'HELD_OUT' : 'PENDING',
+    ...(heldOut ? { reason: `holdout (${campaign.holdout?.percent ?? 0}%)` } : {}),
+    generation: 0,
+    context: subject.context,
     ...(variant ? { variant: variant.id } : {}),
-    createdAt: now,
-    updatedAt: now,
+    createdAt: subject.now,
+    updatedAt: subject.now,
   };
+}
+
+/**
+ * A survey answer (the product's own Survey Answered event): the customer's latest answer for the scale (what
+ * `lastNps` filters and the loyalty profile read), and a touchpoint of each active campaign triggered by answers in
+ * its categories (a review or referral ask for promoters), once per survey: the id is campaign × survey.
+ */
+async function applySurveyAnswer(answer: SurveyAnsweredDetail, eventTime: string, deps: IngestDeps): Promise<IngestResult> {
+  const now = toUtcIso(eventTime);
+  await deps.customers.recordSurveyAnswer(answer.customerId, answer.kind, {
+    score: answer.score,
+    category: answer.category,
+    surveyId: answer.surveyId,
+    answeredAt: toUtcIso(answer.answeredAt),
+  });
+  const followUps = (await deps.campaigns.listActive()).filter((campaign) => {
+    const { trigger } = campaign;
+    if (trigger.event !== 'Survey Answered' || !isActiveAt(campaign, now)) return false;
+    if (trigger.answerCategories && !trigger.answerCategories.includes(answer.category as never)) return false;
+    return !trigger.surveyCampaigns || trigger.surveyCampaigns.includes(answer.campaignId);
+  });
+  const customer = followUps.length > 0 ? await deps.customers.get(answer.customerId) : undefined;
+  const created: string[] = [];
+  for (const campaign of customer ? followUps : []) {
+    const touchpoint = plan(campaign, {
+      customerId: answer.customerId,
+      subjectKey: `survey:${answer.surveyId}`,
+      startAt: toUtcIso(answer.answeredAt),
+      timeZone: customer!.timeZone,
+      orderId: answer.orderId,
+      context: { ...(answer.orderId !== undefined ? { orderId: answer.orderId } : {}), parentTouchpointId: answer.surveyId },
+      now,
+    });
+    if (await deps.touchpoints.create(touchpoint)) created.push(touchpoint.touchpointId);
+  }
+  return { action: 'survey-answer-applied', touchpointsCreated: created, touchpointsCancelled: [] };
 }
 
 const STOP_REASONS = { refund: 'order refunded', cancellation: 'order cancelled' } as const;

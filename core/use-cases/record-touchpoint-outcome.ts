@@ -1,11 +1,18 @@
 import { z } from 'zod';
 import type { TouchpointRepository } from '../ports.ts';
-import { toUtcIso } from '../schedule.ts';
+import { addDuration, toUtcIso } from '../schedule.ts';
+import { surveyReminderIdFor } from '../touchpoint-id.ts';
 
 const base = { touchpointId: z.string().min(1), generation: z.number().int().nonnegative(), now: z.string().min(1) };
 
 export const outcomeRequestSchema = z.discriminatedUnion('outcome', [
-  z.object({ ...base, outcome: z.literal('SENT'), messageId: z.string().min(1) }),
+  z.object({
+    ...base,
+    outcome: z.literal('SENT'),
+    messageId: z.string().min(1),
+    /** Survey sends: the reminder to plan (from the eligibility message). */
+    survey: z.object({ surveyId: z.string().min(1), reminder: z.boolean(), reminderAfter: z.string().min(1).optional() }).optional(),
+  }),
   z.object({ ...base, outcome: z.literal('SKIPPED'), reason: z.string().min(1) }),
   z.object({ ...base, outcome: z.literal('RESCHEDULED'), reason: z.string().min(1), nextDueAt: z.string().min(1) }),
   z.object({
@@ -36,6 +43,9 @@ export async function recordTouchpointOutcome(
   switch (request.outcome) {
     case 'SENT':
       recorded = await deps.touchpoints.complete({ ...transition, status: 'SENT', messageId: request.messageId });
+      if (request.survey && !request.survey.reminder && request.survey.reminderAfter) {
+        await planSurveyReminder(request.touchpointId, request.messageId, request.survey.reminderAfter, transition.at, deps);
+      }
       break;
     case 'SKIPPED':
       recorded = await deps.touchpoints.complete({ ...transition, status: 'SKIPPED', reason: request.reason });
@@ -59,4 +69,34 @@ export async function recordTouchpointOutcome(
     }
   }
   return { outcome: request.outcome, recorded };
+}
+
+/**
+ * After a survey is sent, its one reminder: a PENDING survey touchpoint `reminderAfter` later whose parent is the
+ * survey (its links answer the same survey). Planned when the send is recorded, or again by a repeated call (the
+ * deterministic id makes that a no-op), so a crash between the two writes loses nothing.
+ */
+async function planSurveyReminder(
+  touchpointId: string,
+  messageId: string,
+  reminderAfter: string,
+  at: string,
+  deps: { touchpoints: TouchpointRepository },
+): Promise<void> {
+  const survey = await deps.touchpoints.get(touchpointId);
+  if (!survey || survey.status !== 'SENT' || survey.messageId !== messageId) return;
+  await deps.touchpoints.create({
+    touchpointId: surveyReminderIdFor(survey.campaignId, touchpointId),
+    campaignId: survey.campaignId,
+    kind: survey.kind,
+    customerId: survey.customerId,
+    ...(survey.orderId !== undefined ? { orderId: survey.orderId } : {}),
+    dueAt: addDuration(survey.sentAt ?? at, reminderAfter),
+    status: 'PENDING',
+    generation: 0,
+    context: { ...survey.context, parentTouchpointId: touchpointId },
+    ...(survey.variant !== undefined ? { variant: survey.variant } : {}),
+    createdAt: at,
+    updatedAt: at,
+  });
 }

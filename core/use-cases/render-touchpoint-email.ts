@@ -1,5 +1,9 @@
-import { renderCampaignEmail } from '../campaigns/render.ts';
-import { CampaignNotFoundError } from '../errors.ts';
+import { renderCampaignEmail, type SurveyTemplateData } from '../campaigns/render.ts';
+import type { Campaign } from '../campaigns/schema.ts';
+import { addDuration } from '../schedule.ts';
+import { renderSurveyScale } from '../surveys/email-scale.ts';
+import type { SurveyKeyringSource } from '../surveys/tokens.ts';
+import { CampaignNotFoundError, InvalidInputError } from '../errors.ts';
 import { unsubscribeUrl, type SigningKeySource } from '../links.ts';
 import type { CampaignCatalog } from '../ports.ts';
 import type { SendMessage } from './check-eligibility.ts';
@@ -7,6 +11,8 @@ import type { SendMessage } from './check-eligibility.ts';
 export interface RenderDeps {
   campaigns: CampaignCatalog;
   signingKey: SigningKeySource;
+  /** Signs the one-click answer links of survey emails. */
+  surveyKeyring: SurveyKeyringSource;
   publicBaseUrl: string;
   senderAddress: string;
   configurationSet: string;
@@ -15,6 +21,8 @@ export interface RenderDeps {
 export interface RenderRequest {
   touchpointId: string;
   message: SendMessage;
+  /** The workflow's start time: survey links expire `linkValidFor` after it. */
+  now?: string;
 }
 
 /** The SES v2 SendEmail request, as the workflow's SendEmail task passes it on unchanged. */
@@ -47,7 +55,8 @@ export async function renderTouchpointEmail(request: RenderRequest, deps: Render
   if (!campaign) throw new CampaignNotFoundError(message.campaignId);
   const secret = await deps.signingKey();
   const unsubscribe = unsubscribeUrl(deps.publicBaseUrl, secret, message.customerId);
-  const email = renderCampaignEmail(campaign, message, message.context, unsubscribe);
+  const survey = campaign.survey && message.survey ? await surveyData(campaign, request, deps) : undefined;
+  const email = renderCampaignEmail(campaign, message, message.context, unsubscribe, survey);
   const utf8 = (Data: string) => ({ Data, Charset: 'UTF-8' as const });
   return {
     FromEmailAddress: deps.senderAddress,
@@ -57,6 +66,7 @@ export async function renderTouchpointEmail(request: RenderRequest, deps: Render
       { Name: 'touchpointId', Value: request.touchpointId },
       { Name: 'campaignId', Value: campaign.id },
       { Name: 'customerId', Value: message.customerId },
+      ...(message.survey ? [{ Name: 'surveyId', Value: message.survey.surveyId }] : []),
       ...(email.variant !== undefined ? [{ Name: 'variant', Value: email.variant }] : []),
     ],
     Content: {
@@ -70,4 +80,23 @@ export async function renderTouchpointEmail(request: RenderRequest, deps: Render
       },
     },
   };
+}
+
+/** The question and the signed answer links, in the recipient's language (the campaign's wording, else the default). */
+async function surveyData(campaign: Campaign, request: RenderRequest, deps: RenderDeps): Promise<SurveyTemplateData> {
+  const settings = campaign.survey!;
+  const { message } = request;
+  if (!request.now) throw new InvalidInputError('render input is invalid: now: is missing (a survey link needs its issue time)');
+  const question = settings.question ? (settings.question[message.locale] ?? settings.question[message.locale.split('-')[0] ?? '']) : undefined;
+  const scale = renderSurveyScale({
+    baseUrl: deps.publicBaseUrl,
+    keyring: await deps.surveyKeyring(),
+    surveyId: message.survey!.surveyId,
+    customerId: message.customerId,
+    kind: settings.scale,
+    expiresAt: addDuration(request.now, settings.linkValidFor),
+    locale: message.locale,
+    ...(question ? { wording: { question } } : {}),
+  });
+  return { question: scale.question, scaleHtml: scale.html, scaleText: scale.text };
 }

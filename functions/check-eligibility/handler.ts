@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { DynamoDbCampaignCatalog } from '../../adapters/dynamodb-campaigns.ts';
 import { createDocumentClient } from '../../adapters/dynamodb-client.ts';
 import { DynamoDbCustomerRepository } from '../../adapters/dynamodb-customers.ts';
+import { DynamoDbSurveyResponses } from '../../adapters/dynamodb-responses.ts';
 import { DynamoDbTouchpointRepository } from '../../adapters/dynamodb-touchpoints.ts';
 import { envCacheSeconds, envShardCount, envString, parseEnv } from '../../adapters/env.ts';
 import { describeIssues, InvalidInputError } from '../../core/errors.ts';
@@ -11,6 +12,7 @@ const env = parseEnv({
   CUSTOMERS_TABLE: envString,
   TOUCHPOINTS_TABLE: envString,
   CAMPAIGNS_TABLE: envString,
+  RESPONSES_TABLE: envString,
   CAMPAIGN_CACHE_SECONDS: envCacheSeconds,
   DISPATCH_SHARDS: envShardCount,
 });
@@ -19,6 +21,7 @@ const deps = {
   customers: new DynamoDbCustomerRepository(env.CUSTOMERS_TABLE, db),
   touchpoints: new DynamoDbTouchpointRepository(env.TOUCHPOINTS_TABLE, env.DISPATCH_SHARDS, db),
   campaigns: new DynamoDbCampaignCatalog(env.CAMPAIGNS_TABLE, db, env.CAMPAIGN_CACHE_SECONDS * 1000),
+  answers: new DynamoDbSurveyResponses(env.RESPONSES_TABLE, db),
 };
 
 const request = z.object({

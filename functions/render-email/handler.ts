@@ -5,12 +5,14 @@ import { envCacheSeconds, envString, parseEnv } from '../../adapters/env.ts';
 import { secretsManagerSigningKey } from '../../adapters/secrets-signing-key.ts';
 import { describeIssues, InvalidInputError } from '../../core/errors.ts';
 import { purchasedItemSchema } from '../../core/events.ts';
+import { keyringFromSecret } from '../../core/surveys/tokens.ts';
 import { renderTouchpointEmail } from '../../core/use-cases/render-touchpoint-email.ts';
 
 const env = parseEnv({
   CAMPAIGNS_TABLE: envString,
   CAMPAIGN_CACHE_SECONDS: envCacheSeconds,
   LINK_SECRET_ARN: envString,
+  SURVEY_KEYRING_SECRET_ARN: envString,
   PUBLIC_BASE_URL: z.url({ message: 'must be an absolute URL' }),
   SENDER_ADDRESS: z.string().min(3),
   SES_CONFIGURATION_SET: envString,
@@ -18,6 +20,7 @@ const env = parseEnv({
 const deps = {
   campaigns: new DynamoDbCampaignCatalog(env.CAMPAIGNS_TABLE, createDocumentClient(), env.CAMPAIGN_CACHE_SECONDS * 1000),
   signingKey: secretsManagerSigningKey(env.LINK_SECRET_ARN),
+  surveyKeyring: keyringFromSecret(secretsManagerSigningKey(env.SURVEY_KEYRING_SECRET_ARN)),
   publicBaseUrl: env.PUBLIC_BASE_URL,
   senderAddress: env.SENDER_ADDRESS,
   configurationSet: env.SES_CONFIGURATION_SET,
@@ -39,8 +42,13 @@ const request = z.object({
       total: z.number().optional(),
       currency: z.string().optional(),
       purchasedAt: z.string().optional(),
+      parentTouchpointId: z.string().optional(),
     }),
+    survey: z
+      .object({ surveyId: z.string().min(1), reminder: z.boolean(), reminderAfter: z.string().min(1).optional() })
+      .optional(),
   }),
+  now: z.iso.datetime({ offset: true }).optional(),
 });
 
 /** Workflow task: the SES v2 SendEmail request for an eligible touchpoint. */

@@ -1,7 +1,7 @@
 /** In-memory ports with the same conditional semantics as the DynamoDB adapters, for use-case tests. */
 import type { Campaign } from '../../core/campaigns/schema.ts';
 import { loadCampaignDirectory } from '../../core/campaigns/load.ts';
-import type { Customer, Touchpoint, TouchpointKind, TouchpointStatus } from '../../core/model.ts';
+import type { Customer, LatestSurveyAnswer, Touchpoint, TouchpointKind, TouchpointStatus } from '../../core/model.ts';
 import type {
   CampaignCatalog,
   CustomerProfile,
@@ -43,6 +43,14 @@ export class InMemoryCustomers implements CustomerRepository {
     const customer = this.items.get(customerId);
     if (!customer || customer.suppressedAt) return false;
     Object.assign(customer, { suppressedAt: at, suppressionReason: reason });
+    return true;
+  }
+
+  async recordSurveyAnswer(customerId: string, scale: 'nps' | 'csat' | 'ces', answer: LatestSurveyAnswer) {
+    const customer = this.items.get(customerId);
+    const current = customer?.latestSurvey?.[scale];
+    if (!customer || (current && current.answeredAt > answer.answeredAt)) return false;
+    customer.latestSurvey = { ...customer.latestSurvey, [scale]: answer };
     return true;
   }
 
@@ -217,3 +225,17 @@ export function purchaseEvent(overrides: Record<string, unknown> = {}, envelope:
     ...envelope,
   };
 }
+
+/** Survey answers by survey id, as check-eligibility reads them (a reminder goes out only while there is none). */
+export class InMemoryAnswers {
+  readonly items = new Map<string, { surveyId: string; score: number }>();
+  async get(surveyId: string) {
+    return this.items.get(surveyId);
+  }
+}
+
+/** A survey key ring for render tests (two versions, k2 current). */
+export const testSurveyKeyring = async () => ({
+  current: 'k2',
+  secrets: { k1: 'survey-key-one-0123456789abcdef0123456789', k2: 'survey-key-two-0123456789abcdef0123456789' },
+});

@@ -9,7 +9,7 @@ import { touchpointIdFor } from '../../../core/touchpoint-id.ts';
 import { checkEligibility } from '../../../core/use-cases/check-eligibility.ts';
 import { ingestCommerceEvent } from '../../../core/use-cases/ingest-commerce-event.ts';
 import { renderTouchpointEmail } from '../../../core/use-cases/render-touchpoint-email.ts';
-import { InMemoryCustomers, InMemoryTouchpoints, StaticCampaigns, checkInCampaign, purchaseEvent } from '../fakes.ts';
+import { InMemoryAnswers, InMemoryCustomers, InMemoryTouchpoints, StaticCampaigns, checkInCampaign, purchaseEvent, testSurveyKeyring } from '../fakes.ts';
 
 const variantsYaml = `id: ab-check-in
 kind: check-in
@@ -37,11 +37,12 @@ function campaignFrom(yaml: string): Campaign {
   return parsed.campaign!;
 }
 
-type Deps = { customers: InMemoryCustomers; touchpoints: InMemoryTouchpoints; campaigns: StaticCampaigns };
+type Deps = { customers: InMemoryCustomers; touchpoints: InMemoryTouchpoints; campaigns: StaticCampaigns; answers: InMemoryAnswers };
 const newDeps = (campaigns: Campaign[]): Deps => ({
   customers: new InMemoryCustomers(),
   touchpoints: new InMemoryTouchpoints(),
   campaigns: new StaticCampaigns(campaigns),
+  answers: new InMemoryAnswers(),
 });
 const buy = (deps: Deps, detail: Record<string, unknown> = {}, envelope: Record<string, unknown> = {}) =>
   ingestCommerceEvent(parseCommerceEvent(purchaseEvent(detail, envelope)), deps);
@@ -141,6 +142,7 @@ describe('A/B variants', () => {
     const renderDeps = {
       campaigns: deps.campaigns,
       signingKey: async () => 'test-secret-0123456789',
+      surveyKeyring: testSurveyKeyring,
       publicBaseUrl: 'https://links.example.com',
       senderAddress: 'shop@example.com',
       configurationSet: 'outreach',
@@ -164,6 +166,7 @@ describe('A/B variants', () => {
       {
         campaigns: new StaticCampaigns([checkInCampaign()]),
         signingKey: async () => 'test-secret-0123456789',
+        surveyKeyring: testSurveyKeyring,
         publicBaseUrl: 'https://links.example.com',
         senderAddress: 'shop@example.com',
         configurationSet: 'outreach',

@@ -2,12 +2,13 @@ import { describe, expect, it } from 'vitest';
 import { InvalidLinkTokenError } from '../../../core/errors.ts';
 import { signLink, unsubscribeUrl, verifyLink } from '../../../core/links.ts';
 import { renderTouchpointEmail } from '../../../core/use-cases/render-touchpoint-email.ts';
-import { StaticCampaigns, checkInCampaign } from '../fakes.ts';
+import { StaticCampaigns, checkInCampaign, testSurveyKeyring } from '../fakes.ts';
 
 const SECRET = 'test-secret-0123456789';
 const deps = {
   campaigns: new StaticCampaigns([checkInCampaign()]),
   signingKey: async () => SECRET,
+  surveyKeyring: testSurveyKeyring,
   publicBaseUrl: 'https://links.example.com/prod',
   senderAddress: 'Shop <outreach@example.com>',
   configurationSet: 'outreach',

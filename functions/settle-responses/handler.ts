@@ -1,0 +1,32 @@
+import { z } from 'zod';
+import { createDocumentClient } from '../../adapters/dynamodb-client.ts';
+import { DynamoDbSurveyAggregates, DynamoDbSurveyResponses } from '../../adapters/dynamodb-responses.ts';
+import { envString, parseEnv } from '../../adapters/env.ts';
+import { EventBridgePublisher } from '../../adapters/eventbridge-publisher.ts';
+import { createLogger } from '../../adapters/logger.ts';
+import { describeIssues, InvalidInputError } from '../../core/errors.ts';
+import { settlePendingResponses } from '../../core/surveys/settle-response.ts';
+
+const env = parseEnv({
+  RESPONSES_TABLE: envString,
+  SURVEY_AGGREGATES_TABLE: envString,
+  EVENT_BUS_NAME: envString,
+});
+const db = createDocumentClient();
+const deps = {
+  responses: new DynamoDbSurveyResponses(env.RESPONSES_TABLE, db),
+  aggregates: new DynamoDbSurveyAggregates(env.SURVEY_AGGREGATES_TABLE, db),
+  events: new EventBridgePublisher(env.EVENT_BUS_NAME),
+};
+const logger = createLogger('settle-responses');
+
+const request = z.object({ scheduledTime: z.iso.datetime({ offset: true }) });
+
+/** Scheduler target: finish counting and publishing survey answers whose request was cut short. */
+export const handler = async (event: unknown) => {
+  const parsed = request.safeParse(event);
+  if (!parsed.success) throw new InvalidInputError(`schedule input is invalid: ${describeIssues(parsed.error.issues).join('; ')}`);
+  const result = await settlePendingResponses({ now: parsed.data.scheduledTime, limit: 100 }, deps);
+  if (result.settled + result.busy > 0) logger.info('survey answers settled', result);
+  return result;
+};
