@@ -4,6 +4,7 @@
  * transactions. The campaigns' sweep cursors live in the same table under ids no contract can have (`#` is not
  * allowed in a contract id), outside the index.
  */
+import { TABLES } from '../core/topology.ts';
 import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { type Contract, type ContractOutcome, type EndingContract, ENDING_CONTRACT_FIELDS, isRunning } from '../core/contracts/model.ts';
@@ -15,16 +16,8 @@ import { createDocumentClient, writeIfCondition } from './dynamodb-client.ts';
  * The contracts table's key schema, in the shape of core/topology.ts TABLES (the integrator moves it there as
  * `TABLES.contracts`; the local stack then creates the table and its index like the others).
  */
-export const CONTRACTS_TABLE = {
-  partitionKey: 'contractId',
-  /** Sparse: only running contracts (ACTIVE, RENEWED) carry endShard/endKey. Projects what a sweep needs. */
-  endIndex: {
-    name: 'byEnd',
-    partitionKey: 'endShard',
-    sortKey: 'endKey',
-    include: ENDING_CONTRACT_FIELDS.filter((field) => field !== 'contractId'),
-  },
-} as const;
+/** The key schema lives in TABLES (core/topology.ts); a test keeps its projection equal to ENDING_CONTRACT_FIELDS. */
+export const CONTRACTS_TABLE = TABLES.contracts;
 
 /** Index partitions; each sweep query reads each of them once. Enough to spread a bulk import's index writes. */
 export const DEFAULT_CONTRACT_END_SHARDS = 4;

@@ -16,7 +16,12 @@ export class DynamoDbCustomerRepository implements CustomerRepository {
     return { ...(rest as Omit<Customer, 'orderIds'>), orderIds: orderIds instanceof Set ? [...orderIds].sort() : [] };
   }
 
-  async recordPurchase(profile: CustomerProfile, orderId: string, eventTime: string): Promise<void> {
+  async recordProfile(profile: CustomerProfile, eventTime: string): Promise<void> {
+    return this.recordPurchase(profile, undefined, eventTime);
+  }
+
+  async recordPurchase(profile: CustomerProfile, orderId: string | undefined, eventTime: string): Promise<void> {
+    const orders = orderId !== undefined ? { ':orders': new Set([orderId]) } : {};
     try {
       // Profile and order together, unless a newer event already set the profile.
       await this.db.send(
@@ -25,7 +30,7 @@ export class DynamoDbCustomerRepository implements CustomerRepository {
           Key: { customerId: profile.customerId },
           UpdateExpression:
             'SET email = :email, #name = :name, #timeZone = :tz, locale = :locale, marketingConsent = :consent, ' +
-            'profileUpdatedAt = :t, createdAt = if_not_exists(createdAt, :t) ADD orderIds :orders',
+            `profileUpdatedAt = :t, createdAt = if_not_exists(createdAt, :t)${orderId !== undefined ? ' ADD orderIds :orders' : ''}`,
           ConditionExpression: 'attribute_not_exists(profileUpdatedAt) OR profileUpdatedAt <= :t',
           ExpressionAttributeNames: { '#name': 'name', '#timeZone': 'timeZone' },
           ExpressionAttributeValues: {
@@ -35,18 +40,19 @@ export class DynamoDbCustomerRepository implements CustomerRepository {
             ':locale': profile.locale,
             ':consent': profile.marketingConsent,
             ':t': eventTime,
-            ':orders': new Set([orderId]),
+            ...orders,
           },
         }),
       );
     } catch (error) {
       if (!isConditionFailure(error)) throw error;
+      if (orderId === undefined) return;
       await this.db.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: { customerId: profile.customerId },
           UpdateExpression: 'ADD orderIds :orders',
-          ExpressionAttributeValues: { ':orders': new Set([orderId]) },
+          ExpressionAttributeValues: orders,
         }),
       );
     }

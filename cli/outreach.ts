@@ -28,7 +28,8 @@ import { createDocumentClient } from '../adapters/dynamodb-client.ts';
 import { compareCampaigns, planApply, type CampaignChange } from '../core/campaigns/changes.ts';
 import { campaignJsonSchemaText } from '../core/campaigns/json-schema.ts';
 import { loadCampaignDirectory } from '../core/campaigns/load.ts';
-import { renderCampaignEmail, type RenderedEmail } from '../core/campaigns/render.ts';
+import { renderCampaignEmail, type RenderedEmail, type SurveyTemplateData } from '../core/campaigns/render.ts';
+import { renderSurveyScale } from '../core/surveys/email-scale.ts';
 import type { TouchpointContext } from '../core/model.ts';
 import type { Campaign, CampaignTemplate } from '../core/campaigns/schema.ts';
 import { InvalidCampaignError } from '../core/errors.ts';
@@ -89,7 +90,7 @@ function load(dir: string): Campaign[] {
 const summary = (c: Campaign) =>
   [
     `${c.id}: ${c.kind}, ${c.enabled ? 'enabled' : 'disabled'}`,
-    `${c.trigger.event} + ${c.delay}`,
+    c.delay !== undefined ? `${c.trigger.event} + ${c.delay}` : c.trigger.event,
     ...triggerFilters(c.trigger),
     ...(c.survey ? [`${c.survey.scale.toUpperCase()} survey, reminder ${c.survey.reminderAfter}, at most one per ${c.survey.resurveyAfter}`] : []),
     ...(c.quietHours ? [`quiet ${c.quietHours.start}–${c.quietHours.end}`] : []),
@@ -109,6 +110,7 @@ function triggerFilters(trigger: Campaign['trigger']): string[] {
       ...(trigger.surveyCampaigns ? [`to ${trigger.surveyCampaigns.join(', ')}`] : []),
     ];
   }
+  if (trigger.event === 'Contract Ending') return [`${trigger.offsetsDays.join(', ')} day(s) before the end at ${trigger.sendAt}`];
   return [
     ...(trigger.skus ? [`SKUs ${trigger.skus.join(', ')}`] : []),
     ...(trigger.categories ? [`categories ${trigger.categories.join(', ')}`] : []),
@@ -267,6 +269,23 @@ async function storedRecipient(customerId: string, options: PreviewOptions): Pro
     customerId: customer.customerId,
     order: latest?.context ?? sample.order,
   };
+}
+
+/** A survey's question and scale for a preview: links to example.invalid, signed with a throwaway preview key. */
+function previewSurvey(campaign: Campaign, locale: string): SurveyTemplateData {
+  const settings = campaign.survey!;
+  const question = settings.question?.[locale] ?? settings.question?.[locale.split('-')[0] ?? ''];
+  const scale = renderSurveyScale({
+    baseUrl: 'https://example.invalid/',
+    keyring: { current: 'preview', secrets: { preview: 'preview-links-are-not-signed-with-a-real-key' } },
+    surveyId: 'preview',
+    customerId: 'preview',
+    kind: settings.scale,
+    expiresAt: new Date(Date.now() + 86_400_000).toISOString(),
+    locale,
+    ...(question ? { wording: { question } } : {}),
+  });
+  return { question: scale.question, scaleHtml: scale.html, scaleText: scale.text };
 }
 
 let ses: SESv2Client | undefined;
@@ -431,6 +450,7 @@ export function createProgram(): Command {
         },
         recipient.order,
         'https://example.invalid/unsubscribe?c=preview&t=preview',
+        campaign.survey ? previewSurvey(campaign, options.locale ?? recipient.locale ?? primaryTemplate(campaign).defaultLocale) : undefined,
       );
       const out = options.out ?? `${campaignId}.preview.html`;
       const html = `<!doctype html>

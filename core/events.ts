@@ -122,7 +122,7 @@ export function parseCommerceEvent(raw: unknown): CommerceEvent {
   const what = `"${type}" event ${eventId}`;
   if (!isHandled(type)) {
     throw new InvalidEventError(what, [
-      `detail-type: "${type}" is not handled (expected one of: ${Object.values(DETAIL_TYPES).join(', ')})`,
+      `detail-type: "${type}" is not handled (expected one of: ${Object.keys(DETAIL_SCHEMAS).join(', ')})`,
     ]);
   }
   const detail = DETAIL_SCHEMAS[type].safeParse(envelope.data.detail);

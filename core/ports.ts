@@ -12,6 +12,8 @@ export interface CustomerRepository {
    * records the order id. Idempotent.
    */
   recordPurchase(profile: CustomerProfile, orderId: string, eventTime: string): Promise<void>;
+  /** `recordPurchase` without an order (a contract event carries the profile too). */
+  recordProfile(profile: CustomerProfile, eventTime: string): Promise<void>;
   /** Marks the customer unsubscribed unless already; returns false when they already were. */
   markUnsubscribed(customerId: string, at: string): Promise<boolean>;
   /** Marks the customer's address suppressed (hard bounce, complaint) unless already; false when it already was. */

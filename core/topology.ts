@@ -15,6 +15,8 @@ export const FUNCTION_NAMES = [
   'survey-answer',
   'settle-responses',
   'detractor-alert',
+  'contract-events',
+  'renewal-sweep',
 ] as const;
 export type FunctionName = (typeof FUNCTION_NAMES)[number];
 
@@ -32,6 +34,11 @@ export const DETAIL_TYPES = {
   /** From SES (source `aws.ses`), through the configuration set's EventBridge destination. */
   emailBounced: 'Email Bounced',
   emailComplaint: 'Email Complaint Received',
+  contractStarted: 'Contract Started',
+  contractUpdated: 'Contract Updated',
+  /** A renewal: the contract runs on to a new end date. */
+  contractRenewed: 'Contract Renewed',
+  contractCancelled: 'Contract Cancelled',
   /** Published by the product (source PRODUCT_EVENT_SOURCE) when a customer answers or changes a survey answer. */
   surveyAnswered: 'Survey Answered',
   /** Published by the close-the-loop workflow for a detractor's answer: what a ticketing system consumes. */
@@ -58,6 +65,13 @@ export const EVENT_RULES: readonly EventRuleSpec[] = [
     bus: 'product',
     detailTypes: [DETAIL_TYPES.purchaseCompleted, DETAIL_TYPES.orderRefunded, DETAIL_TYPES.orderCancelled],
     target: 'ingest-event',
+  },
+  {
+    name: 'contract-events',
+    description: 'Contracts from the commerce or billing system: started, updated, renewed, cancelled',
+    bus: 'product',
+    detailTypes: [DETAIL_TYPES.contractStarted, DETAIL_TYPES.contractUpdated, DETAIL_TYPES.contractRenewed, DETAIL_TYPES.contractCancelled],
+    target: 'contract-events',
   },
   {
     name: 'ses-feedback',
@@ -111,6 +125,12 @@ export const SCHEDULES: readonly ScheduleSpec[] = [
     target: 'dispatch-due',
   },
   {
+    name: 'renewal-sweep',
+    description: "Daily: plan the renewal reminders whose day comes within the next 27 hours, record contracts that ended",
+    expression: 'cron(0 3 * * ? *)',
+    target: 'renewal-sweep',
+  },
+  {
     name: 'settle-survey-responses',
     description: 'Every 5 minutes: finish counting and publishing survey answers whose request was cut short',
     expression: 'rate(5 minutes)',
@@ -143,6 +163,7 @@ export const WORKFLOWS = {
   'check-in': 'check-in',
   survey: 'survey',
   'follow-up': 'check-in',
+  'renewal-reminder': 'renewal-reminder',
 } as const;
 
 /** Workflows started by events rather than by due touchpoints (EVENT_RULES targets). */
@@ -168,6 +189,7 @@ export const ENV = {
   customersTable: 'CUSTOMERS_TABLE',
   touchpointsTable: 'TOUCHPOINTS_TABLE',
   campaignsTable: 'CAMPAIGNS_TABLE',
+  contractsTable: 'CONTRACTS_TABLE',
   /** JSON object: touchpoint kind → state machine ARN. */
   workflowArns: 'WORKFLOW_ARNS',
   dispatchShards: 'DISPATCH_SHARDS',
@@ -200,6 +222,20 @@ export const TABLES = {
     ttlAttribute: 'expiresAt',
   },
   campaigns: { partitionKey: 'campaignId', sortKey: 'version' },
+  /** Contracts, and each renewal campaign's sweep cursor (`#sweep-cursor#<campaignId>`). See adapters/dynamodb-contracts.ts. */
+  contracts: {
+    partitionKey: 'contractId',
+    /**
+     * Sparse: only running contracts (ACTIVE, RENEWED) carry endShard/endKey (`<start of the end date in the customer's
+     * zone, UTC>#<contractId>`), so a sweep reads exactly the contracts whose reminder day it plans.
+     */
+    endIndex: {
+      name: 'byEnd',
+      partitionKey: 'endShard',
+      sortKey: 'endKey',
+      include: ['customerId', 'plan', 'value', 'currency', 'startDate', 'endDate', 'autoRenew', 'timeZone', 'endsAt', 'status', 'version'],
+    },
+  },
   /** One survey answer per survey send (surveyId = the touchpoint id). See adapters/dynamodb-responses.ts. */
   responses: {
     partitionKey: 'surveyId',

@@ -20,7 +20,7 @@ export async function loadCampaignsIntoTable(dir: string, stack: LocalStack, log
 
 /** The delay and quiet hours of the enabled check-in campaign: what the sample scenario and the e2e tests plan by. */
 export function checkInTiming(dir: string): ScenarioTiming {
-  const campaign = loadCampaignDirectory(dir).find((c) => c.kind === 'check-in' && c.enabled);
+  const campaign = loadCampaignDirectory(dir).find((c): c is typeof c & { delay: string } => c.kind === 'check-in' && c.enabled && c.delay !== undefined);
   if (!campaign) throw new Error(`${dir} has no enabled check-in campaign: the sample scenario needs one`);
   return { checkInDelay: campaign.delay, ...(campaign.quietHours ? { quietHours: campaign.quietHours } : {}) };
 }

@@ -1,10 +1,11 @@
 /**
  * An EventBridge-compatible bus: PutEvents validates entries the way AWS does (per entry, counted in
  * FailedEntryCount), stamps id/time/account/region, and routes each event through EVENT_RULES — by bus, source and
- * detail-type — to its target, invoked asynchronously like Lambda's async invoke (retries, then the dead-letter store).
+ * detail-type — to its target: a function, invoked asynchronously like Lambda's async invoke (retries, then the
+ * dead-letter store), or a workflow, which gets an execution with the whole event as input.
  */
 import { randomUUID } from 'node:crypto';
-import type { EventRuleSpec } from '../core/topology.ts';
+import type { EventRuleSpec, FunctionName, WorkflowName } from '../core/topology.ts';
 import { AwsServiceError } from './aws-error.ts';
 import type { LocalClock } from './clock.ts';
 import { LOCAL_ACCOUNT_ID, LOCAL_REGION } from './lambda-runtime.ts';
@@ -47,7 +48,10 @@ export interface LocalEventBusOptions {
   rules: readonly EventRuleSpec[];
   /** The commerce `source`, matched by rules that name no source of their own (DEFAULT_COMMERCE_EVENT_SOURCE unless configured). */
   commerceSource: string;
-  deliver: (target: string, event: BusEvent, rule: string) => void;
+  /** A rule whose target is a function: invoke it asynchronously with the event. */
+  deliver: (target: FunctionName, event: BusEvent, rule: string) => void;
+  /** A rule whose target is a workflow: start an execution with the whole event as input (absent: such rules only log). */
+  startWorkflow?: (workflow: WorkflowName, event: BusEvent, rule: string) => void;
   log?: (line: string) => void;
 }
 
@@ -101,15 +105,24 @@ export class LocalEventBus {
     this.options.log?.(
       `→ event ${event.id} "${event['detail-type']}" from ${event.source} on bus ${bus}: ${
         matched.length
-          ? matched.map((r) => `${r.name} → ${r.target}`).join(', ')
+          ? matched.map((r) => `${r.name} → ${targetLabel(r.target)}`).join(', ')
           : busRules.length
             ? 'no rule matched'
             : `⚠ no rules on this bus — the product's rules are on bus "${this.options.productBusName}" (set EventBusName)`
       }`,
     );
-    for (const rule of matched) this.options.deliver(rule.target, event, `rule ${rule.name}`);
+    for (const rule of matched) {
+      const { target } = rule;
+      if (typeof target === 'string') this.options.deliver(target, event, `rule ${rule.name}`);
+      else if (this.options.startWorkflow) this.options.startWorkflow(target.workflow, event, `rule ${rule.name}`);
+      else this.options.log?.(`⚠ rule ${rule.name} targets workflow ${target.workflow}, but this bus starts no workflows`);
+    }
     return { EventId: event.id };
   }
+}
+
+function targetLabel(target: EventRuleSpec['target']): string {
+  return typeof target === 'string' ? target : `workflow ${target.workflow}`;
 }
 
 function validateEntry(entry: PutEventsEntry): PutEventsResultEntry | undefined {

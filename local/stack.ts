@@ -15,6 +15,7 @@ import { EventBridgeClient, PutEventsCommand, type PutEventsCommandOutput, type 
 import * as sesv2Commands from '@aws-sdk/client-sesv2';
 import { SESv2Client } from '@aws-sdk/client-sesv2';
 import {
+  ALL_WORKFLOWS,
   DEFAULT_COMMERCE_EVENT_SOURCE,
   DEFAULT_DISPATCH_SHARDS,
   ENV,
@@ -36,12 +37,12 @@ import { closeServer, listen } from './http.ts';
 import { handlerModuleLoader, LocalFunctions, LOCAL_REGION, type DeadLetter, type HandlerLoader } from './lambda-runtime.ts';
 import { LocalScheduler, type AdvanceSummary } from './scheduler.ts';
 import { countTouchpointsByStatus, readMailbox, summarise, type MailboxEmail, type StackSummary } from './observe.ts';
-import { createLinkSecret, LocalSecretsManager } from './secrets.ts';
+import { createLinkSecret, createSurveyKeyringSecret, LocalSecretsManager } from './secrets.ts';
 import { simulatorFeedback } from './ses-feedback.ts';
 import { startSes } from './ses.ts';
-import { LocalStepFunctions, type ExecutionRecord } from './step-functions.ts';
+import { LocalStepFunctions, stateMachineArn, type ExecutionRecord } from './step-functions.ts';
 import { PRODUCT_FUNCTIONS } from './task-dispatch.ts';
-import { loadWorkflow } from './workflow-loader.ts';
+import { loadWorkflow, localSubstitutions } from './workflow-loader.ts';
 import { WorkTracker } from './work-tracker.ts';
 
 export const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -64,6 +65,8 @@ export interface LocalStackOptions {
   dispatchShards?: number;
   senderAddress?: string;
   configurationSet?: string;
+  /** Where detractor alerts go (CX_ADDRESS); default cx-team@shop.example, so they show in the mailbox. */
+  cxAddress?: string;
   /** Real milliseconds a workflow retrier waits locally (default 10). */
   retryDelayMs?: number;
   /** Where log lines go (default console.log); `false` for silence. */
@@ -148,6 +151,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const tables = localTableNames();
     await createTables(dynamodb, tables);
     const linkSecret = createLinkSecret(options.dataDir);
+    const surveyKeyring = createSurveyKeyringSecret(options.dataDir);
     const shards = options.dispatchShards ?? DEFAULT_DISPATCH_SHARDS;
 
     // 2. The pieces of the local AWS: functions, bus, Step Functions, Secrets Manager.
@@ -158,6 +162,14 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       rules: EVENT_RULES,
       commerceSource: options.eventSource ?? DEFAULT_COMMERCE_EVENT_SOURCE,
       deliver: (target, event, rule) => void functions.invokeAsync(target, event, rule),
+      // One execution per event, named by the event id: a redelivered event starts nothing new (ExecutionAlreadyExists).
+      startWorkflow: (workflow, event, rule) => {
+        try {
+          stepFunctions.startExecution({ stateMachineArn: stateMachineArn(ALL_WORKFLOWS[workflow]), name: event.id, input: JSON.stringify(event) });
+        } catch (error) {
+          stamp(`✗ ${rule}: could not start workflow ${workflow} for event ${event.id}: ${(error as Error).name}: ${(error as Error).message}`);
+        }
+      },
       log: stamp,
     });
     const sentAt = new Map<string, string>();
@@ -192,8 +204,12 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       },
     });
     const workflowArns: Record<string, string> = {};
-    for (const [kind, file] of Object.entries(WORKFLOWS)) workflowArns[kind] = stepFunctions.register(file, loadWorkflow(rootDir, file));
-    const secrets = new LocalSecretsManager([linkSecret]);
+    // One local state machine per workflow file (AWS has one per kind); the event workflows are started by bus rules.
+    const substitutions = localSubstitutions(options.eventBusName ?? LOCAL_EVENT_BUS_NAME);
+    const registered = new Map<string, string>();
+    for (const file of new Set(Object.values(ALL_WORKFLOWS))) registered.set(file, stepFunctions.register(file, loadWorkflow(rootDir, file, substitutions)));
+    for (const [kind, file] of Object.entries(WORKFLOWS)) workflowArns[kind] = registered.get(file)!;
+    const secrets = new LocalSecretsManager([linkSecret, surveyKeyring]);
 
     // 3. Our servers: the AWS JSON-protocol gateway (+ control API) and the web server (API Gateway).
     let stack: LocalStack | undefined;
@@ -247,6 +263,12 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       [ENV.configurationSet]: options.configurationSet ?? 'outreach-local',
       [ENV.publicBaseUrl]: webUrl,
       [ENV.linkSecretArn]: linkSecret.arn,
+      [ENV.contractsTable]: tables.contracts,
+      [ENV.responsesTable]: tables.responses,
+      [ENV.surveyAggregatesTable]: tables.surveyAggregates,
+      [ENV.surveyKeyringArn]: surveyKeyring.arn,
+      [ENV.eventBusName]: options.eventBusName ?? LOCAL_EVENT_BUS_NAME,
+      [ENV.cxAddress]: options.cxAddress ?? 'cx-team@shop.example',
       // Read the rules on every use, so `campaigns apply` against the local stack shows in the next event at any clock speed.
       [ENV.campaignCacheSeconds]: '0',
     };

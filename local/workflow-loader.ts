@@ -1,15 +1,23 @@
 /**
  * Loads workflows/<name>.asl.json — the same files CDK deploys — and substitutes `${Placeholder}`s the way CDK's
- * `definitionSubstitutions` does, with local values: Lambda ARNs of the same shape as in AWS.
+ * `definitionSubstitutions` does, with local values: Lambda ARNs of the same shape as in AWS, and the product's bus.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { WORKFLOW_FUNCTION_PLACEHOLDERS } from '../core/topology.ts';
+import { LOCAL_EVENT_BUS_NAME } from './constants.ts';
 import { functionArn } from './lambda-runtime.ts';
 import type { WorkflowLike } from './task-dispatch.ts';
 
-export function localSubstitutions(): Record<string, string> {
-  return Object.fromEntries(Object.entries(WORKFLOW_FUNCTION_PLACEHOLDERS).map(([placeholder, fn]) => [placeholder, functionArn(fn)]));
+/** `${EventBusName}`: the product's bus, where events:putEvents tasks publish (lib/constructs/workflow-definition.ts). */
+export const EVENT_BUS_PLACEHOLDER = 'EventBusName';
+
+/** @param eventBusName the product's bus (the stack's `eventBusName` option; LOCAL_EVENT_BUS_NAME by default) */
+export function localSubstitutions(eventBusName: string = LOCAL_EVENT_BUS_NAME): Record<string, string> {
+  return {
+    ...Object.fromEntries(Object.entries(WORKFLOW_FUNCTION_PLACEHOLDERS).map(([placeholder, fn]) => [placeholder, functionArn(fn)])),
+    [EVENT_BUS_PLACEHOLDER]: eventBusName,
+  };
 }
 
 export function substitute(text: string, substitutions: Record<string, string>, label: string): string {

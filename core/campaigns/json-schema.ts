@@ -82,12 +82,16 @@ export function campaignJsonSchema(): Record<string, unknown> {
  * hints on unknown fields. Empty when the path does not lead to an object.
  */
 export function knownFieldsAt(path: ReadonlyArray<PropertyKey>): string[] {
-  let node: JsonSchemaNode | undefined = z.toJSONSchema(campaignSchema, { io: 'input', target: 'draft-2020-12' }) as JsonSchemaNode;
+  let nodes: JsonSchemaNode[] = [z.toJSONSchema(campaignSchema, { io: 'input', target: 'draft-2020-12' }) as JsonSchemaNode];
+  // A union (the trigger's events) offers the fields of each of its options.
+  const options = (node: JsonSchemaNode): JsonSchemaNode[] => [node, ...((node.anyOf ?? node.oneOf ?? []) as JsonSchemaNode[]).flatMap(options)];
   for (const step of path) {
-    if (!node) return [];
-    node = typeof step === 'number' ? (node.items as JsonSchemaNode | undefined) : node.properties?.[String(step)];
+    nodes = nodes
+      .flatMap(options)
+      .map((node) => (typeof step === 'number' ? (node.items as JsonSchemaNode | undefined) : node.properties?.[String(step)]))
+      .filter((node): node is JsonSchemaNode => node !== undefined);
   }
-  return Object.keys(node?.properties ?? {});
+  return [...new Set(nodes.flatMap(options).flatMap((node) => Object.keys(node.properties ?? {})))];
 }
 
 /** The schema file's text, exactly as committed in campaigns/campaign.schema.json. */

@@ -2,7 +2,7 @@
 import Handlebars from 'handlebars';
 import { templateFor } from './assignment.ts';
 import type { Campaign, CampaignTemplate } from './schema.ts';
-import type { TouchpointContext } from '../model.ts';
+import type { ContractContext, TouchpointContext } from '../model.ts';
 
 const html = Handlebars.create();
 const plain = Handlebars.create();
@@ -22,6 +22,8 @@ export interface TemplateData {
   unsubscribeUrl: string;
   /** Survey campaigns: the question and the answer links (`{{{survey.scaleHtml}}}`, `{{survey.scaleText}}`). */
   survey?: SurveyTemplateData;
+  /** Renewal reminders: the contract (plan, value, currency, endDate, autoRenew, offsetDays, contractId). */
+  contract?: ContractContext;
 }
 
 export interface SurveyTemplateData {
@@ -80,6 +82,7 @@ export function renderCampaignEmail(
     locale: recipient.locale,
     unsubscribeUrl,
     ...(survey ? { survey } : {}),
+    ...(order.contract ? { contract: order.contract } : {}),
   };
   return {
     subject: compile(plain, content.subject, false)(data).replace(/\s+/g, ' ').trim(),

@@ -109,15 +109,19 @@ export function skuMatches(pattern: string, sku: string): boolean {
 }
 
 /** The kinds a campaign file may declare; each has its workflow. */
-export const CAMPAIGN_KINDS = ['check-in', 'survey', 'follow-up'] as const;
+export const CAMPAIGN_KINDS = ['check-in', 'survey', 'follow-up', 'renewal-reminder'] as const;
+
+/** The trigger of renewal reminders: not a bus event, but the daily sweep finding contracts at an offset. */
+export const CONTRACT_ENDING = 'Contract Ending';
 
 /** The events a campaign of each kind may start from. */
 export const KIND_TRIGGERS: Readonly<Record<(typeof CAMPAIGN_KINDS)[number], readonly string[]>> = {
   'check-in': [DETAIL_TYPES.purchaseCompleted],
   survey: [DETAIL_TYPES.purchaseCompleted],
   'follow-up': [DETAIL_TYPES.surveyAnswered, DETAIL_TYPES.purchaseCompleted],
+  'renewal-reminder': [CONTRACT_ENDING],
 };
-const TRIGGER_EVENTS = [DETAIL_TYPES.purchaseCompleted, DETAIL_TYPES.surveyAnswered];
+const TRIGGER_EVENTS: readonly string[] = [DETAIL_TYPES.purchaseCompleted, DETAIL_TYPES.surveyAnswered, CONTRACT_ENDING];
 
 const NPS_CATEGORIES = ['promoter', 'passive', 'detractor'] as const;
 
@@ -153,6 +157,29 @@ const surveyAnsweredTrigger = z
       .optional(),
     /** Only answers to these survey campaigns. */
     surveyCampaigns: z.array(z.string().min(1)).min(1).optional(),
+  })
+  .strict();
+
+const contractEndingTrigger = z
+  .object({
+    event: z.literal(CONTRACT_ENDING),
+    /** Days before the contract's last day, e.g. [60, 30, 7]; one reminder at each, on that local day. */
+    offsetsDays: z
+      .array(
+        z
+          .number({ error: 'must be a whole number of days from 0 to 730, e.g. 30' })
+          .int('must be a whole number of days from 0 to 730, e.g. 30')
+          .min(0, 'must be a whole number of days from 0 to 730, e.g. 30')
+          .max(730, 'must be a whole number of days from 0 to 730, e.g. 30'),
+      )
+      .min(1, 'must list at least one offset, e.g. [60, 30, 7]')
+      .superRefine((offsets, ctx) => {
+        offsets.forEach((offset, index) => {
+          if (offsets.indexOf(offset) !== index) ctx.addIssue({ code: 'custom', path: [index], message: `${offset} is listed twice` });
+        });
+      }),
+    /** Local time in the customer's zone at which a reminder goes out (default 09:00). */
+    sendAt: clockTime.default('09:00'),
   })
   .strict();
 
@@ -229,12 +256,12 @@ export const campaignSchema = z
     kind: z.enum(CAMPAIGN_KINDS, { error: (issue) => `${JSON.stringify(issue.input)} is not a campaign kind (expected one of: ${CAMPAIGN_KINDS.join(', ')})` }),
     description: z.string().optional(),
     enabled: z.boolean().default(true),
-    trigger: z.discriminatedUnion('event', [purchaseTrigger, surveyAnsweredTrigger], {
+    trigger: z.discriminatedUnion('event', [purchaseTrigger, surveyAnsweredTrigger, contractEndingTrigger], {
       error: (issue) =>
         issue.code === 'invalid_union' ? `must be one of: ${TRIGGER_EVENTS.join(', ')}` : undefined,
     }),
-    /** Time after the trigger when the email is due. */
-    delay: duration('P3D'),
+    /** Time after the trigger when the email is due (not for Contract Ending: its offsets say when). */
+    delay: duration('P3D').optional(),
     /** Survey campaigns: the scale, wording, reminder and throttle. */
     survey: surveySettingsSchema.optional(),
     /** No email is sent in this local window; a due email moves to its end. */
@@ -315,6 +342,13 @@ export const campaignSchema = z
       const allowed = KIND_TRIGGERS[kind as keyof typeof KIND_TRIGGERS];
       if (allowed && typeof event === 'string' && TRIGGER_EVENTS.includes(event as never) && !allowed.includes(event)) {
         ctx.addIssue({ code: 'custom', path: ['trigger', 'event'], message: `a ${kind} campaign starts from ${allowed.join(' or ')}, not ${event}` });
+      }
+      if (typeof event === 'string' && TRIGGER_EVENTS.includes(event)) {
+        if (event === CONTRACT_ENDING && value.delay !== undefined) {
+          ctx.addIssue({ code: 'custom', path: ['delay'], message: 'is not used by Contract Ending (trigger.offsetsDays say when); remove it' });
+        } else if (event !== CONTRACT_ENDING && value.delay === undefined) {
+          ctx.addIssue({ code: 'custom', path: ['delay'], message: 'is missing (how long after the trigger, e.g. P3D)' });
+        }
       }
       if (kind === 'survey' && value.survey === undefined) {
         ctx.addIssue({ code: 'custom', path: ['survey'], message: 'is missing (a survey campaign needs survey: { scale: nps }, or csat or ces)' });

@@ -164,6 +164,8 @@ export interface ConfirmPageInput {
   previousScore?: number | undefined;
   /** Where the form posts; relative to the page by default (`survey`, so an API stage prefix is kept). */
   actionUrl?: string;
+  /** The campaign's own question for this locale (default: the standard wording of the scale). */
+  question?: string | undefined;
 }
 
 /** GET: shows the chosen score, an optional comment box and the submit button. Records nothing. */
@@ -183,7 +185,7 @@ export function surveyConfirmPage(input: ConfirmPageInput): HtmlPage {
         ? `<p>${escapeHtml(t.same)}</p>`
         : `<p>${escapeHtml(t.changes(scoreLabel(input.kind, input.previousScore, locale), scoreLabel(input.kind, input.score, locale)))}</p>`;
   }
-  const body = `<p>${escapeHtml(wording.question)}</p>
+  const body = `<p>${escapeHtml(input.question ?? wording.question)}</p>
 <p>${t.yourAnswer(label(input.score))} <span class="muted">${escapeHtml(
     t.scaleEnds(`${min} = ${wording.lowLabel}`, `${max} = ${wording.highLabel}`),
   )}</span></p>

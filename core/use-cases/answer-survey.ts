@@ -60,6 +60,7 @@ export async function answerSurvey(request: AnswerSurveyRequest, deps: AnswerSur
           score: link.score,
           locale: request.locale,
           link: linkParamsOf(link),
+          question: campaign.survey.question?.[request.locale] ?? campaign.survey.question?.[request.locale.split('-')[0] ?? ''],
           ...(preview.previousScore !== undefined ? { previousScore: preview.previousScore } : {}),
         }),
         outcome: 'shown',

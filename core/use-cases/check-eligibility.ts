@@ -1,5 +1,6 @@
 import { isActiveAt } from '../campaigns/assignment.ts';
 import type { Campaign } from '../campaigns/schema.ts';
+import { isReminderCurrent, type Contract } from '../contracts/model.ts';
 import type { Customer, Touchpoint, TouchpointContext } from '../model.ts';
 import type { CampaignCatalog, CustomerRepository, TouchpointRepository } from '../ports.ts';
 import { nextSendTime, subtractDuration, toUtcIso } from '../schedule.ts';
@@ -46,6 +47,8 @@ export interface EligibilityDeps {
   campaigns: CampaignCatalog;
   /** Survey answers by survey id (a reminder goes out only while its survey has none). */
   answers: { get(surveyId: string): Promise<object | undefined> };
+  /** Contracts by id (a renewal reminder goes out only while its contract still ends on the reminded date). */
+  contracts: { get(contractId: string): Promise<Pick<Contract, 'status' | 'endDate'> | undefined> };
 }
 
 /**
@@ -72,7 +75,9 @@ export async function checkEligibility(request: EligibilityRequest, deps: Eligib
   const history = needsHistory && customer ? await deps.touchpoints.listByCustomer(touchpoint.customerId) : [];
   const parent = touchpoint.context.parentTouchpointId;
   const answered = campaign?.kind === 'survey' && parent !== undefined ? (await deps.answers.get(parent)) !== undefined : false;
-  const rules = evaluateSendRules({ touchpoint, campaign, customer, history, now, answered });
+  const reminded = touchpoint.context.contract;
+  const contractCurrent = reminded ? isReminderCurrent(await deps.contracts.get(reminded.contractId), reminded) : undefined;
+  const rules = evaluateSendRules({ touchpoint, campaign, customer, history, now, answered, ...(contractCurrent !== undefined ? { contractCurrent } : {}) });
   if (rules.decision !== 'SEND') return rules;
   if (!campaign || !customer) throw new Error('unreachable: SEND without campaign and customer');
 
@@ -116,6 +121,8 @@ export interface SendRulesInput {
   now: string;
   /** Survey reminders: whether the survey has an answer already. */
   answered?: boolean;
+  /** Renewal reminders: whether the contract is still running to the end date reminded of (absent: not one). */
+  contractCurrent?: boolean;
 }
 
 export type SendRulesDecision =
@@ -132,6 +139,7 @@ export function evaluateSendRules(input: SendRulesInput): SendRulesDecision {
   if (!campaign || !campaign.enabled) return { decision: 'SKIP', reason: 'campaign is disabled or no longer exists' };
   if (!isActiveAt(campaign, now)) return { decision: 'SKIP', reason: 'campaign not active' };
   if (!customer) return { decision: 'SKIP', reason: 'customer does not exist' };
+  if (input.contractCurrent === false) return { decision: 'SKIP', reason: 'contract renewed, cancelled or moved to another end date' };
   const blocked = consentProblem(customer, campaign);
   if (blocked) return { decision: 'SKIP', reason: blocked };
   if (campaign.survey) {

@@ -130,7 +130,8 @@ function plan(
   campaign: Campaign,
   subject: { customerId: string; subjectKey: string; startAt: string; timeZone: string; orderId?: string | undefined; context: TouchpointContext; now: string },
 ): Touchpoint {
-  const due = addDuration(subject.startAt, campaign.delay, subject.timeZone);
+  // The schema requires a delay for every event-started campaign (only Contract Ending has none, and is swept).
+  const due = addDuration(subject.startAt, campaign.delay ?? 'PT0S', subject.timeZone);
   const heldOut = isHeldOut(campaign, subject.customerId);
   const variant = heldOut ? undefined : chooseVariant(campaign, subject.customerId);
   return {

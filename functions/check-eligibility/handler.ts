@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { DynamoDbCampaignCatalog } from '../../adapters/dynamodb-campaigns.ts';
 import { createDocumentClient } from '../../adapters/dynamodb-client.ts';
+import { DEFAULT_CONTRACT_END_SHARDS, DynamoDbContractRepository } from '../../adapters/dynamodb-contracts.ts';
 import { DynamoDbCustomerRepository } from '../../adapters/dynamodb-customers.ts';
 import { DynamoDbSurveyResponses } from '../../adapters/dynamodb-responses.ts';
 import { DynamoDbTouchpointRepository } from '../../adapters/dynamodb-touchpoints.ts';
@@ -13,6 +14,7 @@ const env = parseEnv({
   TOUCHPOINTS_TABLE: envString,
   CAMPAIGNS_TABLE: envString,
   RESPONSES_TABLE: envString,
+  CONTRACTS_TABLE: envString,
   CAMPAIGN_CACHE_SECONDS: envCacheSeconds,
   DISPATCH_SHARDS: envShardCount,
 });
@@ -22,6 +24,7 @@ const deps = {
   touchpoints: new DynamoDbTouchpointRepository(env.TOUCHPOINTS_TABLE, env.DISPATCH_SHARDS, db),
   campaigns: new DynamoDbCampaignCatalog(env.CAMPAIGNS_TABLE, db, env.CAMPAIGN_CACHE_SECONDS * 1000),
   answers: new DynamoDbSurveyResponses(env.RESPONSES_TABLE, db),
+  contracts: new DynamoDbContractRepository(env.CONTRACTS_TABLE, DEFAULT_CONTRACT_END_SHARDS, db),
 };
 
 const request = z.object({

@@ -43,6 +43,17 @@ const request = z.object({
       currency: z.string().optional(),
       purchasedAt: z.string().optional(),
       parentTouchpointId: z.string().optional(),
+      contract: z
+        .object({
+          contractId: z.string().min(1),
+          plan: z.string(),
+          value: z.number(),
+          currency: z.string(),
+          endDate: z.string(),
+          autoRenew: z.boolean(),
+          offsetDays: z.number().int(),
+        })
+        .optional(),
     }),
     survey: z
       .object({ surveyId: z.string().min(1), reminder: z.boolean(), reminderAfter: z.string().min(1).optional() })

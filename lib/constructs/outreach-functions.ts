@@ -43,8 +43,9 @@ export const FUNCTION_WIRING: Readonly<Record<FunctionName, FunctionWiring>> = {
     timeout: Duration.seconds(55),
   },
   'check-eligibility': {
-    // responses: a survey reminder goes out only while the survey has no answer.
-    tables: { customers: 'read', touchpoints: 'read', campaigns: 'read', responses: 'read' },
+    // responses: a survey reminder goes out only while the survey has no answer; contracts: a renewal reminder only
+    // while its contract still ends on the reminded date.
+    tables: { customers: 'read', touchpoints: 'read', campaigns: 'read', responses: 'read', contracts: 'read' },
     settings: ['dispatchShards', 'campaignCacheSeconds'],
   },
   'render-email': {
@@ -75,6 +76,17 @@ export const FUNCTION_WIRING: Readonly<Record<FunctionName, FunctionWiring>> = {
     tables: { responses: 'readWrite', surveyAggregates: 'readWrite' },
     publishesEvents: true,
     timeout: Duration.seconds(60),
+  },
+  'contract-events': {
+    // customers: a started contract records the customer's profile; touchpoints: its reminders.
+    tables: { contracts: 'readWrite', customers: 'readWrite', touchpoints: 'readWrite', campaigns: 'read' },
+    settings: ['dispatchShards', 'campaignCacheSeconds'],
+  },
+  'renewal-sweep': {
+    tables: { contracts: 'readWrite', touchpoints: 'readWrite', campaigns: 'read' },
+    settings: ['dispatchShards', 'campaignCacheSeconds'],
+    // Pages through the day's contracts; well inside Scheduler's retry window.
+    timeout: Duration.minutes(5),
   },
   'detractor-alert': {
     tables: { responses: 'read', customers: 'read', touchpoints: 'read' },

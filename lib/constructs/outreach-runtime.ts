@@ -159,6 +159,7 @@ export class OutreachRuntime extends Construct {
     this.stateMachines = new OutreachWorkflows(this, 'Workflows', {
       functions: this.functions,
       sending: this.sending,
+      eventBus: this.eventBus,
       ...(props.workflowsDir ? { workflowsDir: props.workflowsDir } : {}),
     }).stateMachines;
     const api = new OutreachHttpApi(this, 'Http', { functions: this.functions, ...(props.apiThrottle ? { throttle: props.apiThrottle } : {}) });
@@ -195,6 +196,7 @@ export class OutreachRuntime extends Construct {
     });
     new OutreachTriggers(this, 'Triggers', {
       functions: this.functions,
+      stateMachines: this.stateMachines,
       eventBus: this.eventBus,
       eventSource: props.eventSource ?? DEFAULT_COMMERCE_EVENT_SOURCE,
       deadLetterQueue: this.deadLetterQueue,

@@ -1,21 +1,24 @@
 import { Duration } from 'aws-cdk-lib';
-import { EventBus, type IEventBus, Rule } from 'aws-cdk-lib/aws-events';
-import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
+import { EventBus, type IEventBus, type IRuleTarget, Rule } from 'aws-cdk-lib/aws-events';
+import { LambdaFunction, SfnStateMachine } from 'aws-cdk-lib/aws-events-targets';
 import { type IRole, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { ContextAttribute, Schedule, ScheduleExpression, ScheduleTargetInput } from 'aws-cdk-lib/aws-scheduler';
 import { LambdaInvoke, type ScheduleTargetBaseProps } from 'aws-cdk-lib/aws-scheduler-targets';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
+import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { EVENT_RULES, type FunctionName, SCHEDULES } from '../../core/topology.ts';
+import { EVENT_RULES, type EventRuleSpec, type FunctionName, SCHEDULES, type WorkflowName } from '../../core/topology.ts';
 import { pascalCase } from '../naming.ts';
 
 export interface OutreachTriggersProps {
   readonly functions: Readonly<Record<FunctionName, IFunction>>;
+  /** The state machines of the rules whose target is a workflow (`{ workflow }` in EVENT_RULES). */
+  readonly stateMachines: Readonly<Record<WorkflowName, IStateMachine>>;
   readonly eventBus: IEventBus;
   /** The `source` the commerce system publishes with. */
   readonly eventSource: string;
-  /** Where events and schedule runs go when they cannot be delivered to their function. */
+  /** Where events and schedule runs go when they cannot be delivered to their function or workflow. */
   readonly deadLetterQueue: IQueue;
 }
 
@@ -33,7 +36,20 @@ class InvokeFunction extends LambdaInvoke {
   }
 }
 
-/** What starts the functions: the bus rules of EVENT_RULES and the schedules of SCHEDULES. */
+/**
+ * A function is invoked asynchronously with the event; a workflow gets an execution per event, with the whole event as
+ * input. Either way EventBridge retries for as long as it can, then the dead-letter queue keeps the event.
+ */
+function ruleTarget(target: EventRuleSpec['target'], props: OutreachTriggersProps): IRuleTarget {
+  // EventBridge's own maximum: a lost purchase event is a customer never contacted.
+  const delivery = { deadLetterQueue: props.deadLetterQueue, retryAttempts: 185, maxEventAge: Duration.hours(24) };
+  if (typeof target === 'string') return new LambdaFunction(props.functions[target], delivery);
+  const machine = props.stateMachines[target.workflow];
+  if (!machine) throw new Error(`OutreachTriggers: no state machine for workflow "${target.workflow}"`);
+  return new SfnStateMachine(machine, delivery);
+}
+
+/** What starts the functions and event workflows: the bus rules of EVENT_RULES and the schedules of SCHEDULES. */
 export class OutreachTriggers extends Construct {
   readonly rules: readonly Rule[];
   readonly schedules: readonly Schedule[];
@@ -47,8 +63,7 @@ export class OutreachTriggers extends Construct {
           eventBus: spec.bus === 'default' ? defaultBus : props.eventBus,
           description: spec.description,
           eventPattern: { source: [spec.source ?? props.eventSource], detailType: [...spec.detailTypes] },
-          // EventBridge's own maximum: a lost purchase event is a customer never contacted.
-          targets: [new LambdaFunction(props.functions[spec.target], { deadLetterQueue: props.deadLetterQueue, retryAttempts: 185, maxEventAge: Duration.hours(24) })],
+          targets: [ruleTarget(spec.target, props)],
         }),
     );
     this.schedules = SCHEDULES.map(

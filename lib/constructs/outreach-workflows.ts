@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { Names, RemovalPolicy } from 'aws-cdk-lib';
+import type { IEventBus } from 'aws-cdk-lib/aws-events';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
@@ -10,11 +11,13 @@ import { acknowledgeNag } from '../nag.ts';
 import { pascalCase } from '../naming.ts';
 import { DEFAULT_WORKFLOWS_DIR } from '../paths.ts';
 import type { OutreachSending } from './outreach-sending.ts';
-import { inspectWorkflow } from './workflow-definition.ts';
+import { EVENT_BUS_PLACEHOLDER, inspectWorkflow } from './workflow-definition.ts';
 
 export interface OutreachWorkflowsProps {
   readonly functions: Readonly<Record<FunctionName, IFunction>>;
   readonly sending: OutreachSending;
+  /** The product's bus: `${EventBusName}` in a definition, and the only bus its events:putEvents tasks are granted. */
+  readonly eventBus: IEventBus;
   /**
    * Folder holding `<name>.asl.json` for every WORKFLOWS entry.
    * @default the project's `workflows/` folder
@@ -24,7 +27,7 @@ export interface OutreachWorkflowsProps {
 
 /**
  * One Standard state machine per ALL_WORKFLOWS entry (each touchpoint kind's, and each event workflow's), deployed from the same workflows/<name>.asl.json the local stack
- * runs, with each function placeholder substituted and granted, and nothing else.
+ * runs, with each function placeholder (and the product's bus) substituted and granted, and nothing else.
  */
 export class OutreachWorkflows extends Construct {
   readonly stateMachines: Readonly<Record<WorkflowName, StateMachine>>;
@@ -50,7 +53,10 @@ export class OutreachWorkflows extends Construct {
     const machine = new StateMachine(this, id, {
       stateMachineType: StateMachineType.STANDARD,
       definitionBody: DefinitionBody.fromFile(path),
-      definitionSubstitutions: Object.fromEntries(functions.map(([placeholder, fn]) => [placeholder, fn.functionArn])),
+      definitionSubstitutions: {
+        ...Object.fromEntries(functions.map(([placeholder, fn]) => [placeholder, fn.functionArn])),
+        ...(usage.publishesEvents ? { [EVENT_BUS_PLACEHOLDER]: props.eventBus.eventBusName } : {}),
+      },
       tracingEnabled: true,
       // Every state transition is logged (ALL), but never its input or output: those carry email addresses, names and
       // rendered emails. The execution name is the touchpoint id, which is enough to follow one email end to end.
@@ -61,6 +67,7 @@ export class OutreachWorkflows extends Construct {
       machine.addToRolePolicy(new PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: functions.map(([, fn]) => fn.functionArn) }));
     }
     if (usage.sendsEmail) props.sending.grantSendEmail(machine);
+    if (usage.publishesEvents) props.eventBus.grantPutEventsTo(machine);
     acknowledgeNag(
       machine.role,
       'AwsSolutions-IAM5[Resource::*]',

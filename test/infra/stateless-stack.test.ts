@@ -3,10 +3,24 @@ import { join } from 'node:path';
 import { Stack } from 'aws-cdk-lib';
 import { Capture, Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ENV, EVENT_RULES, FUNCTION_NAMES, type FunctionName, HTTP_ROUTES, SCHEDULES, WORKFLOWS, WORKFLOW_FUNCTION_PLACEHOLDERS } from '../../core/topology.ts';
+import {
+  ALL_WORKFLOWS,
+  DETAIL_TYPES,
+  ENV,
+  EVENT_RULES,
+  FUNCTION_NAMES,
+  type FunctionName,
+  HTTP_ROUTES,
+  PRODUCT_EVENT_SOURCE,
+  SCHEDULES,
+  WORKFLOWS,
+  WORKFLOW_FUNCTION_PLACEHOLDERS,
+  type WorkflowName,
+} from '../../core/topology.ts';
 import { OutreachData, type TableKey } from '../../lib/constructs/outreach-data.ts';
 import { OUTREACH_RUNTIME } from '../../lib/constructs/outreach-function.ts';
 import { OutreachRuntime } from '../../lib/constructs/outreach-runtime.ts';
+import { EVENT_BUS_PLACEHOLDER } from '../../lib/constructs/workflow-definition.ts';
 import { DEFAULT_FUNCTIONS_DIR, DEFAULT_WORKFLOWS_DIR } from '../../lib/paths.ts';
 import { SETTINGS, synthOutreach } from './support.ts';
 import { actionsOf, allStatements, flat, isCampaignSeedProvider, logicalIdOf, productFunctions, resourcesOf, statementsOfRole, type Statement } from './template-helpers.ts';
@@ -18,7 +32,7 @@ describe('stateless stack', () => {
   let template: Template;
   const fnId = (name: FunctionName) => logicalIdOf(synth.stateless.runtime.functions[name]);
   const roleStatements = (name: FunctionName) => statementsOfRole(template, logicalIdOf(synth.stateless.runtime.functions[name].role!));
-  const machineId = () => logicalIdOf(synth.stateless.runtime.stateMachines['check-in']);
+  const machineIdOf = (workflow: WorkflowName) => logicalIdOf(synth.stateless.runtime.stateMachines[workflow]);
   const dlqArn = () => ({ 'Fn::GetAtt': [logicalIdOf(synth.stateless.runtime.deadLetterQueue), 'Arn'] });
 
   beforeAll(() => {
@@ -66,10 +80,15 @@ describe('stateless stack', () => {
     const EXPECTED_TABLE_ACCESS: Record<FunctionName, Partial<Record<TableKey, 'read' | 'readWrite'>>> = {
       'ingest-event': { customers: 'readWrite', touchpoints: 'readWrite', campaigns: 'read' },
       'dispatch-due': { touchpoints: 'readWrite' },
-      'check-eligibility': { customers: 'read', touchpoints: 'read', campaigns: 'read' },
+      'check-eligibility': { customers: 'read', touchpoints: 'read', campaigns: 'read', responses: 'read', contracts: 'read' },
       'render-email': { campaigns: 'read' },
       'record-outcome': { touchpoints: 'readWrite' },
       unsubscribe: { customers: 'readWrite', touchpoints: 'readWrite' },
+      'survey-answer': { touchpoints: 'readWrite', campaigns: 'read', responses: 'readWrite', surveyAggregates: 'readWrite' },
+      'settle-responses': { responses: 'readWrite', surveyAggregates: 'readWrite' },
+      'detractor-alert': { responses: 'read', customers: 'read', touchpoints: 'read' },
+      'contract-events': { contracts: 'readWrite', customers: 'readWrite', touchpoints: 'readWrite', campaigns: 'read' },
+      'renewal-sweep': { contracts: 'readWrite', touchpoints: 'readWrite', campaigns: 'read' },
     };
 
     const tableAccess = (statements: Statement[]) => {
@@ -122,8 +141,14 @@ describe('stateless stack', () => {
     });
 
     it('lets only render-email and unsubscribe read the link secret, which is 64 generated characters', () => {
-      const readers = FUNCTION_NAMES.filter((name) => roleStatements(name).some((statement) => actionsOf(statement).includes('secretsmanager:GetSecretValue')));
-      expect(readers).toEqual(['render-email', 'unsubscribe']);
+      const readersOf = (secret: string) =>
+        FUNCTION_NAMES.filter((name) =>
+          roleStatements(name).some(
+            (statement) => actionsOf(statement).includes('secretsmanager:GetSecretValue') && resourcesOf(statement).some((resource) => flat(resource).includes(secret)),
+          ),
+        );
+      expect(readersOf(logicalIdOf(synth.stateless.runtime.linkSecret))).toEqual(['render-email', 'unsubscribe']);
+      expect(readersOf(logicalIdOf(synth.stateless.runtime.surveyKeyring))).toEqual(['render-email', 'survey-answer']);
       template.hasResourceProperties('AWS::SecretsManager::Secret', { GenerateSecretString: Match.objectLike({ PasswordLength: 64 }) });
       template.hasResourceProperties('AWS::Lambda::Function', {
         Description: 'Outreach: unsubscribe',
@@ -132,18 +157,23 @@ describe('stateless stack', () => {
     });
 
     it('lets dispatch-due start exactly the workflows it is given in WORKFLOW_ARNS', () => {
+      const kinds = Object.keys(WORKFLOWS) as Array<keyof typeof WORKFLOWS>;
       const start = roleStatements('dispatch-due').filter((statement) => actionsOf(statement).some((action) => action.startsWith('states:')));
-      expect(start).toEqual([{ Effect: 'Allow', Action: 'states:StartExecution', Resource: { Ref: machineId() } }]);
+      expect(start.map((statement) => ({ ...statement, Resource: resourcesOf(statement).map(flat).sort() }))).toEqual([
+        { Effect: 'Allow', Action: 'states:StartExecution', Resource: kinds.map((kind) => `\${${machineIdOf(kind)}}`).sort() },
+      ]);
       const workflowArns = new Capture();
       template.hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ [ENV.workflowArns]: workflowArns }) } });
-      expect(flat(workflowArns.asObject())).toBe(`{"check-in":"\${${machineId()}}"}`);
+      // The touchpoint kinds' machines only: event workflows (close-the-loop) are started by their rule, never by dispatch-due.
+      expect(JSON.parse(flat(workflowArns.asObject()))).toEqual(Object.fromEntries(kinds.map((kind) => [kind, `\${${machineIdOf(kind)}}`])));
     });
 
     it('gives ses:SendEmail to the workflow only: on the sender identities and the configuration set, from the sender address', () => {
       const senders = allStatements(template).filter((statement) => actionsOf(statement).some((action) => action.startsWith('ses:')));
-      expect(senders).toHaveLength(1);
+      // One grant, repeated in the role of each workflow that sends, and in no function's role.
+      expect(new Set(senders.map((statement) => JSON.stringify(statement))).size).toBe(1);
       const [send] = senders;
-      expect(roleStatements('render-email')).not.toContainEqual(send);
+      for (const name of FUNCTION_NAMES) expect(roleStatements(name)).not.toContainEqual(send);
       const configurationSet = logicalIdOf(synth.stateless.runtime.sending.configurationSet);
       expect(send).toMatchObject({ Effect: 'Allow', Action: 'ses:SendEmail', Condition: { StringEquals: { 'ses:FromAddress': SENDER } } });
       const arns = resourcesOf(send!).map(flat).map((arn) => arn.replace('${AWS::Partition}', 'aws'));
@@ -154,16 +184,18 @@ describe('stateless stack', () => {
           `arn:aws:ses:eu-west-1:123456789012:configuration-set/\${${configurationSet}}`,
         ].sort(),
       );
-      const machineRole = logicalIdOf(synth.stateless.runtime.stateMachines['check-in'].role);
-      expect(statementsOfRole(template, machineRole)).toContainEqual(send);
+      for (const workflow of ['check-in', 'close-the-loop'] as const) {
+        expect(statementsOfRole(template, logicalIdOf(synth.stateless.runtime.stateMachines[workflow].role))).toContainEqual(send);
+      }
     });
   });
 
   describe('workflows', () => {
-    const machine = (kind: string) =>
-      template.findResources('AWS::StepFunctions::StateMachine')[logicalIdOf(synth.stateless.runtime.stateMachines[kind as keyof typeof WORKFLOWS])]!.Properties;
+    const machine = (kind: string) => template.findResources('AWS::StepFunctions::StateMachine')[machineIdOf(kind as WorkflowName)]!.Properties;
+    const machineStatements = (kind: WorkflowName) => statementsOfRole(template, logicalIdOf(synth.stateless.runtime.stateMachines[kind].role));
+    const busName = () => synth.stateless.resolve(synth.stateful.data.eventBus.eventBusName) as { 'Fn::ImportValue'?: unknown };
 
-    it.each(Object.keys(WORKFLOWS))('%s is a Standard state machine with ALL-level logs without execution data, and tracing', (kind) => {
+    it.each(Object.keys(ALL_WORKFLOWS))('%s is a Standard state machine with ALL-level logs without execution data, and tracing', (kind) => {
       expect(machine(kind)).toMatchObject({
         StateMachineType: 'STANDARD',
         LoggingConfiguration: { Level: 'ALL', IncludeExecutionData: false, Destinations: [expect.anything()] },
@@ -173,10 +205,11 @@ describe('stateless stack', () => {
       expect(template.findResources('AWS::Logs::LogGroup')[logGroup]?.Properties.LogGroupName).toMatch(/^\/aws\/vendedlogs\/states\//);
     });
 
-    it.each(Object.entries(WORKFLOWS))('%s: substitutions leave no ${…} in the definition, which times out within 5 minutes', (kind, file) => {
+    it.each(Object.entries(ALL_WORKFLOWS))('%s: substitutions leave no ${…} in the definition, which times out within 5 minutes', (kind, file) => {
       const values = machine(kind).DefinitionSubstitutions as Record<string, unknown>;
       for (const [placeholder, target] of Object.entries(values)) {
-        expect(target).toEqual({ 'Fn::GetAtt': [fnId(WORKFLOW_FUNCTION_PLACEHOLDERS[placeholder]!), 'Arn'] });
+        if (placeholder === EVENT_BUS_PLACEHOLDER) expect(target).toEqual({ 'Fn::ImportValue': busName()['Fn::ImportValue'] });
+        else expect(target).toEqual({ 'Fn::GetAtt': [fnId(WORKFLOW_FUNCTION_PLACEHOLDERS[placeholder]!), 'Arn'] });
       }
       const text = readFileSync(join(DEFAULT_WORKFLOWS_DIR, `${file}.asl.json`), 'utf8');
       const substituted = text.replaceAll(/\$\{(\w+)\}/g, (match, key: string) => (key in values ? `arn:aws:lambda:eu-west-1:123456789012:function:${key}` : match));
@@ -184,29 +217,54 @@ describe('stateless stack', () => {
       expect(JSON.parse(substituted).TimeoutSeconds).toBeLessThanOrEqual(300);
     });
 
-    it('invokes exactly the functions of its placeholders, by unqualified ARN', () => {
-      const machineRole = logicalIdOf(synth.stateless.runtime.stateMachines['check-in'].role);
-      const invoke = statementsOfRole(template, machineRole).filter((statement) => actionsOf(statement).includes('lambda:InvokeFunction'));
+    it.each(Object.entries(ALL_WORKFLOWS))('%s invokes exactly the functions of its placeholders, by unqualified ARN', (kind, file) => {
+      const invoke = machineStatements(kind as WorkflowName).filter((statement) => actionsOf(statement).includes('lambda:InvokeFunction'));
       expect(invoke).toHaveLength(1);
-      const expected = Object.values(WORKFLOW_FUNCTION_PLACEHOLDERS).map((name) => ({ 'Fn::GetAtt': [fnId(name), 'Arn'] }));
+      const text = readFileSync(join(DEFAULT_WORKFLOWS_DIR, `${file}.asl.json`), 'utf8');
+      const names = [...new Set([...text.matchAll(/\$\{(\w+)\}/g)].map((match) => WORKFLOW_FUNCTION_PLACEHOLDERS[match[1]!]).filter((name) => name !== undefined))];
+      const expected = names.map((name) => ({ 'Fn::GetAtt': [fnId(name), 'Arn'] }));
+      expect(expected.length).toBeGreaterThan(0);
       expect(resourcesOf(invoke[0]!)).toEqual(expect.arrayContaining(expected));
       expect(resourcesOf(invoke[0]!)).toHaveLength(expected.length);
+    });
+
+    it('lets close-the-loop put events on the product bus only, and gives it the bus by name', () => {
+      const put = machineStatements('close-the-loop').filter((statement) => actionsOf(statement).some((action) => action.startsWith('events:')));
+      expect(put).toHaveLength(1);
+      expect(put[0]).toMatchObject({ Effect: 'Allow', Action: 'events:PutEvents' });
+      expect(resourcesOf(put[0]!).map(flat)).toEqual([flat(synth.stateless.resolve(synth.stateful.data.eventBus.eventBusArn))]);
+      expect(busName()['Fn::ImportValue']).toBeDefined();
+      expect(machine('close-the-loop').DefinitionSubstitutions[EVENT_BUS_PLACEHOLDER]).toEqual(busName());
+      for (const kind of Object.keys(WORKFLOWS) as WorkflowName[]) {
+        expect(machineStatements(kind).flatMap(actionsOf).filter((action) => action.startsWith('events:'))).toEqual([]);
+      }
     });
   });
 
   describe('triggers', () => {
-    it.each(EVENT_RULES.map((rule) => [rule.name, rule] as const))('rule %s routes its source to its function, with retries and a DLQ', (_, rule) => {
+    it.each(EVENT_RULES.map((rule) => [rule.name, rule] as const))('rule %s routes its source to its function or workflow, with retries and a DLQ', (_, rule) => {
+      const { target } = rule;
       template.hasResourceProperties('AWS::Events::Rule', {
         EventBusName: rule.bus === 'default' ? 'default' : { 'Fn::ImportValue': Match.stringLikeRegexp('EventBus') },
         EventPattern: { source: [rule.source ?? 'outreach.commerce'], 'detail-type': rule.detailTypes },
         Targets: [
           Match.objectLike({
-            Arn: { 'Fn::GetAtt': [fnId(rule.target), 'Arn'] },
+            Arn: typeof target === 'string' ? { 'Fn::GetAtt': [fnId(target), 'Arn'] } : { Ref: machineIdOf(target.workflow) },
             DeadLetterConfig: { Arn: dlqArn() },
             RetryPolicy: { MaximumRetryAttempts: 185, MaximumEventAgeInSeconds: 86400 },
           }),
         ],
       });
+    });
+
+    it('starts a close-the-loop execution per Survey Answered event, with the whole event, through a role that may start only that', () => {
+      const rule = Object.values(template.findResources('AWS::Events::Rule')).find((r) => r.Properties.Targets[0].Arn.Ref === machineIdOf('close-the-loop'));
+      expect(rule?.Properties.EventPattern).toEqual({ source: [PRODUCT_EVENT_SOURCE], 'detail-type': [DETAIL_TYPES.surveyAnswered] });
+      const target = rule!.Properties.Targets[0];
+      expect(target.Input ?? target.InputPath ?? target.InputTransformer).toBeUndefined();
+      const role = flat(target.RoleArn).replace(/^\$\{(\w+)\.Arn\}$/, '$1');
+      const start = statementsOfRole(template, role).filter((statement) => actionsOf(statement).includes('states:StartExecution'));
+      expect(start).toEqual([{ Effect: 'Allow', Action: 'states:StartExecution', Resource: { Ref: machineIdOf('close-the-loop') } }]);
     });
 
     it('sends an event the ingest function keeps failing on to the dead-letter queue after 2 retries', () => {
@@ -291,7 +349,7 @@ describe('stateless stack', () => {
     it('alarms on any dead letter, any function error and any failed execution', () => {
       expect(alarmsOn('ApproximateNumberOfMessagesVisible')).toHaveLength(1);
       expect(alarmsOn('Errors')).toHaveLength(FUNCTION_NAMES.length);
-      expect(alarmsOn('ExecutionsFailed')).toHaveLength(Object.keys(WORKFLOWS).length);
+      expect(alarmsOn('ExecutionsFailed')).toHaveLength(Object.keys(ALL_WORKFLOWS).length);
       for (const alarm of Object.values(template.findResources('AWS::CloudWatch::Alarm'))) {
         expect(alarm.Properties).toMatchObject({ Threshold: 0, ComparisonOperator: 'GreaterThanThreshold', AlarmActions: [{ Ref: expect.stringMatching(/AlarmsTopic/) }] });
       }

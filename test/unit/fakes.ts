@@ -23,9 +23,13 @@ export class InMemoryCustomers implements CustomerRepository {
     return customer && structuredClone(customer);
   }
 
-  async recordPurchase(profile: CustomerProfile, orderId: string, eventTime: string) {
+  async recordProfile(profile: CustomerProfile, eventTime: string) {
+    return this.recordPurchase(profile, undefined, eventTime);
+  }
+
+  async recordPurchase(profile: CustomerProfile, orderId: string | undefined, eventTime: string) {
     const existing = this.items.get(profile.customerId);
-    const orderIds = [...new Set([...(existing?.orderIds ?? []), orderId])].sort();
+    const orderIds = [...new Set([...(existing?.orderIds ?? []), ...(orderId !== undefined ? [orderId] : [])])].sort();
     if (existing && existing.profileUpdatedAt > eventTime) {
       existing.orderIds = orderIds;
       return;
@@ -239,3 +243,11 @@ export const testSurveyKeyring = async () => ({
   current: 'k2',
   secrets: { k1: 'survey-key-one-0123456789abcdef0123456789', k2: 'survey-key-two-0123456789abcdef0123456789' },
 });
+
+/** Contracts by id, as check-eligibility reads them for renewal reminders. */
+export class StaticContracts {
+  readonly items = new Map<string, { status: 'ACTIVE' | 'RENEWED' | 'CANCELLED' | 'ENDED'; endDate: string }>();
+  async get(contractId: string) {
+    return this.items.get(contractId);
+  }
+}

@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
-import { WORKFLOW_FUNCTION_PLACEHOLDERS, WORKFLOWS } from '../../core/topology.ts';
-import { placeholdersIn, scopesOf, substitute, workflowFiles, type Json, type State } from './support.ts';
+import { ALL_WORKFLOWS } from '../../core/topology.ts';
+import { KNOWN_PLACEHOLDERS, placeholdersIn, scopesOf, substitute, workflowFiles, type Json, type State } from './support.ts';
 
 interface AslValidation {
   isValid: boolean;
@@ -55,7 +55,7 @@ function stringsIn(value: Json): string[] {
 describe('workflows/', () => {
   it('holds one definition per workflow in core/topology.ts', () => {
     // Prepare
-    const expected = [...new Set(Object.values(WORKFLOWS))].map((name) => `${name}.asl.json`).sort();
+    const expected = [...new Set(Object.values(ALL_WORKFLOWS))].map((name) => `${name}.asl.json`).sort();
 
     // Act
     const found = files.map((f) => f.file);
@@ -64,9 +64,9 @@ describe('workflows/', () => {
     expect(found).toEqual(expected);
   });
 
-  it('uses exactly the placeholders of WORKFLOW_FUNCTION_PLACEHOLDERS, each at least once', () => {
+  it('uses exactly the placeholders CDK substitutes (the functions and the bus), each at least once', () => {
     // Prepare
-    const known = Object.keys(WORKFLOW_FUNCTION_PLACEHOLDERS).sort();
+    const known = [...KNOWN_PLACEHOLDERS].sort();
 
     // Act
     const used = [...new Set(files.flatMap((f) => placeholdersIn(f.text)))].sort();
@@ -105,7 +105,7 @@ describe.each(workflows)('workflows/$file', ({ text, definition }) => {
 
   it('uses only known placeholders and keeps no ${ after substitution', () => {
     // Act
-    const unknown = placeholdersIn(text).filter((p) => !(p in WORKFLOW_FUNCTION_PLACEHOLDERS));
+    const unknown = placeholdersIn(text).filter((p) => !KNOWN_PLACEHOLDERS.includes(p));
 
     // Assess
     expect(unknown).toEqual([]);

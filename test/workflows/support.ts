@@ -2,6 +2,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { WORKFLOW_FUNCTION_PLACEHOLDERS, type FunctionName } from '../../core/topology.ts';
+import { EVENT_BUS_PLACEHOLDER } from '../../lib/constructs/workflow-definition.ts';
 import '../../local/promise-with-resolvers.ts';
 
 export const WORKFLOWS_DIR = 'workflows';
@@ -28,14 +29,20 @@ const functionArnFor = (placeholder: string): string => {
   return functionArn(fn);
 };
 
+/** The product's bus, as CDK substitutes `${EventBusName}` (its name). */
+export const EVENT_BUS_NAME = 'outreach-bus';
+
+/** Every placeholder CDK substitutes: the functions' and the product's bus. */
+export const KNOWN_PLACEHOLDERS: readonly string[] = [...Object.keys(WORKFLOW_FUNCTION_PLACEHOLDERS), EVENT_BUS_PLACEHOLDER];
+
 /** `${Name}` occurrences in a definition text. */
 export function placeholdersIn(text: string): string[] {
   return [...text.matchAll(/\$\{([^}]*)\}/g)].map((m) => m[1] ?? '');
 }
 
-/** Replaces every `${Placeholder}` of WORKFLOW_FUNCTION_PLACEHOLDERS by its function ARN, as CDK does at deploy. */
+/** Replaces every function `${Placeholder}` by its function ARN and `${EventBusName}` by the bus name, as CDK does at deploy. */
 export function substitute(text: string): string {
-  let result = text;
+  let result = text.replaceAll(`\${${EVENT_BUS_PLACEHOLDER}}`, EVENT_BUS_NAME);
   for (const placeholder of Object.keys(WORKFLOW_FUNCTION_PLACEHOLDERS)) {
     result = result.replaceAll(`\${${placeholder}}`, functionArnFor(placeholder));
   }

@@ -53,15 +53,24 @@ describe('outreach campaigns validate', () => {
   it('exits 0 with one summary line per campaign, and --json gives only JSON', async () => {
     const text = await outreach(['campaigns', 'validate']);
     expect(text.code).toBe(EXIT.ok);
-    expect(text.stdout).toBe(
-      'post-purchase-check-in: check-in, enabled; Purchase Completed + P3D; quiet 21:00–08:00; cap 3 per P7D; locales en, de (default en)\n',
-    );
+    expect(text.stdout.split('\n')).toEqual([
+      'post-purchase-check-in: check-in, enabled; Purchase Completed + P3D; quiet 21:00–08:00; cap 3 per P7D; locales en, de (default en)',
+      'nps-after-purchase: survey, enabled; Purchase Completed + P14D; NPS survey, reminder P3D, at most one per P90D; quiet 21:00–08:00; locales en, de (default en)',
+      'promoter-review-ask: follow-up, enabled; Survey Answered + P1D; answers promoter; to nps-after-purchase; quiet 21:00–08:00; cap 3 per P7D; locales en (default en)',
+      'contract-renewal: renewal-reminder, enabled; Contract Ending; 60, 30, 7 day(s) before the end at 09:00; window mon tue wed thu fri sat 08:00–20:00; locales en, de (default en)',
+      '',
+    ]);
 
     const json = await outreach(['campaigns', 'validate', 'campaigns', '--json']);
     expect(json.code).toBe(EXIT.ok);
     expect(JSON.parse(json.stdout)).toEqual({
       valid: true,
-      campaigns: [{ id: 'post-purchase-check-in', kind: 'check-in', enabled: true, delay: 'P3D', locales: ['en', 'de'], defaultLocale: 'en' }],
+      campaigns: [
+        { id: 'post-purchase-check-in', kind: 'check-in', enabled: true, delay: 'P3D', locales: ['en', 'de'], defaultLocale: 'en' },
+        { id: 'nps-after-purchase', kind: 'survey', enabled: true, delay: 'P14D', locales: ['en', 'de'], defaultLocale: 'en' },
+        { id: 'promoter-review-ask', kind: 'follow-up', enabled: true, delay: 'P1D', locales: ['en'], defaultLocale: 'en' },
+        { id: 'contract-renewal', kind: 'renewal-reminder', enabled: true, locales: ['en', 'de'], defaultLocale: 'en' },
+      ],
     });
   });
 
@@ -70,7 +79,7 @@ describe('outreach campaigns validate', () => {
     const text = await outreach(['campaigns', 'validate', dir], {}, dir);
     expect(text.code).toBe(EXIT.failed);
     expect(text.stdout).toBe(
-      'check-in.yaml:6 colour: is not a known field (expected one of: id, kind, description, enabled, trigger, delay, quietHours, sendWindow, frequencyCap, holdout, activeFrom, activeUntil, requireMarketingConsent, stopOn, template, variants)\n' +
+      'check-in.yaml:6 colour: is not a known field (expected one of: id, kind, description, enabled, trigger, delay, survey, quietHours, sendWindow, frequencyCap, holdout, activeFrom, activeUntil, requireMarketingConsent, stopOn, template, variants)\n' +
         'check-in.yaml:12 delay: "3 days" is not an ISO-8601 duration (try P3D)\n',
     );
     expect(text.stderr).toBe('2 problem(s) found\n');
@@ -84,8 +93,8 @@ describe('outreach campaigns validate', () => {
           file: 'check-in.yaml',
           line: 6,
           path: 'colour',
-          message: 'is not a known field (expected one of: id, kind, description, enabled, trigger, delay, quietHours, sendWindow, frequencyCap, holdout, activeFrom, activeUntil, requireMarketingConsent, stopOn, template, variants)',
-          text: 'check-in.yaml:6 colour: is not a known field (expected one of: id, kind, description, enabled, trigger, delay, quietHours, sendWindow, frequencyCap, holdout, activeFrom, activeUntil, requireMarketingConsent, stopOn, template, variants)',
+          message: 'is not a known field (expected one of: id, kind, description, enabled, trigger, delay, survey, quietHours, sendWindow, frequencyCap, holdout, activeFrom, activeUntil, requireMarketingConsent, stopOn, template, variants)',
+          text: 'check-in.yaml:6 colour: is not a known field (expected one of: id, kind, description, enabled, trigger, delay, survey, quietHours, sendWindow, frequencyCap, holdout, activeFrom, activeUntil, requireMarketingConsent, stopOn, template, variants)',
         },
         {
           file: 'check-in.yaml',
@@ -129,7 +138,7 @@ describe('outreach campaigns schema', () => {
     const schema = JSON.parse(campaignJsonSchemaText()) as Record<string, unknown> & { required: string[]; properties: Record<string, { default?: unknown }> };
     expect(schema.$schema).toBe('https://json-schema.org/draft/2020-12/schema');
     expect(schema.title).toBe('Outreach campaign');
-    expect(schema.required.sort()).toEqual(['delay', 'id', 'kind', 'trigger']);
+    expect(schema.required.sort()).toEqual(['id', 'kind', 'trigger']);
     // Exactly one of template and variants.
     expect(schema.oneOf).toEqual([{ required: ['template'] }, { required: ['variants'] }]);
     expect(schema.properties.enabled?.default).toBe(true);
@@ -157,7 +166,7 @@ describe('outreach campaigns preview', () => {
 
     const unknown = await outreach(['campaigns', 'preview', 'nope', '--out', out]);
     expect(unknown.code).toBe(EXIT.usage);
-    expect(unknown.stderr).toBe('error: no campaign nope in campaigns (have: post-purchase-check-in)\n');
+    expect(unknown.stderr).toBe('error: no campaign nope in campaigns (have: post-purchase-check-in, nps-after-purchase, promoter-review-ask, contract-renewal)\n');
   });
 
   it('summarises and previews a campaign with A/B variants, holdout and active dates', async () => {

@@ -9,7 +9,7 @@ import { touchpointIdFor } from '../../../core/touchpoint-id.ts';
 import { checkEligibility } from '../../../core/use-cases/check-eligibility.ts';
 import { ingestCommerceEvent } from '../../../core/use-cases/ingest-commerce-event.ts';
 import { renderTouchpointEmail } from '../../../core/use-cases/render-touchpoint-email.ts';
-import { InMemoryAnswers, InMemoryCustomers, InMemoryTouchpoints, StaticCampaigns, checkInCampaign, purchaseEvent, testSurveyKeyring } from '../fakes.ts';
+import { InMemoryAnswers, InMemoryCustomers, InMemoryTouchpoints, StaticCampaigns, checkInCampaign, purchaseEvent, testSurveyKeyring, StaticContracts } from '../fakes.ts';
 
 const variantsYaml = `id: ab-check-in
 kind: check-in
@@ -37,12 +37,12 @@ function campaignFrom(yaml: string): Campaign {
   return parsed.campaign!;
 }
 
-type Deps = { customers: InMemoryCustomers; touchpoints: InMemoryTouchpoints; campaigns: StaticCampaigns; answers: InMemoryAnswers };
+type Deps = { customers: InMemoryCustomers; touchpoints: InMemoryTouchpoints; campaigns: StaticCampaigns; answers: InMemoryAnswers; contracts: StaticContracts };
 const newDeps = (campaigns: Campaign[]): Deps => ({
   customers: new InMemoryCustomers(),
   touchpoints: new InMemoryTouchpoints(),
   campaigns: new StaticCampaigns(campaigns),
-  answers: new InMemoryAnswers(),
+  answers: new InMemoryAnswers(), contracts: new StaticContracts(),
 });
 const buy = (deps: Deps, detail: Record<string, unknown> = {}, envelope: Record<string, unknown> = {}) =>
   ingestCommerceEvent(parseCommerceEvent(purchaseEvent(detail, envelope)), deps);

@@ -34,8 +34,8 @@ describe('campaign rules', () => {
       .replace('defaultLocale: en', 'defaultLocale: fr')
       .replace('subject: Hi {{customer.firstName}}', 'subject: Hi {{#if}}');
     expect(parseCampaignText(text, 'campaigns/spring.yaml').problems).toEqual([
-      'campaigns/spring.yaml:2 kind: "checkin" is not a campaign kind (expected one of: check-in)',
-      'campaigns/spring.yaml:3 colour: is not a known field (expected one of: id, kind, description, enabled, trigger, delay, quietHours, sendWindow, frequencyCap, holdout, activeFrom, activeUntil, requireMarketingConsent, stopOn, template, variants)',
+      'campaigns/spring.yaml:2 kind: "checkin" is not a campaign kind (expected one of: check-in, survey, follow-up, renewal-reminder)',
+      'campaigns/spring.yaml:3 colour: is not a known field (expected one of: id, kind, description, enabled, trigger, delay, survey, quietHours, sendWindow, frequencyCap, holdout, activeFrom, activeUntil, requireMarketingConsent, stopOn, template, variants)',
       'campaigns/spring.yaml:6 delay: "3 days" is not an ISO-8601 duration (try P3D)',
       'campaigns/spring.yaml:8 template.defaultLocale: "fr" has no entry under template.locales (have: en)',
       expect.stringMatching(/^campaigns\/spring\.yaml:11 template\.locales\.en\.subject: is not a valid template: Parse error on line 1: Expecting .+/),
@@ -43,7 +43,7 @@ describe('campaign rules', () => {
   });
 
   it('says which required field is missing', () => {
-    expect(parseCampaignText(valid.replace('delay: P3D\n', ''), 'x.yaml').problems).toEqual(['x.yaml:1 delay: is missing (expected string)']);
+    expect(parseCampaignText(valid.replace('delay: P3D\n', ''), 'x.yaml').problems).toEqual(['x.yaml:1 delay: is missing (how long after the trigger, e.g. P3D)']);
   });
 
   it('reports YAML syntax errors with their line', () => {

@@ -5,7 +5,7 @@ import { parseCommerceEvent } from '../../../core/events.ts';
 import { nextSendTime } from '../../../core/schedule.ts';
 import { checkEligibility } from '../../../core/use-cases/check-eligibility.ts';
 import { ingestCommerceEvent, qualifies } from '../../../core/use-cases/ingest-commerce-event.ts';
-import { InMemoryAnswers, InMemoryCustomers, InMemoryTouchpoints, StaticCampaigns, checkInCampaign, purchaseEvent } from '../fakes.ts';
+import { InMemoryAnswers, InMemoryCustomers, InMemoryTouchpoints, StaticCampaigns, checkInCampaign, purchaseEvent, StaticContracts } from '../fakes.ts';
 
 const noTiming = (overrides: Partial<Campaign> = {}) =>
   checkInCampaign({ quietHours: undefined, frequencyCap: undefined, ...overrides });
@@ -96,7 +96,7 @@ describe('send window', () => {
 
   it('plans the due time into the window at ingest, and reschedules with the reason at eligibility', async () => {
     const campaign = noTiming({ delay: 'P3D', sendWindow: { days: ['mon', 'tue', 'wed', 'thu', 'fri'], start: '09:00', end: '17:00' } });
-    const deps = { customers: new InMemoryCustomers(), touchpoints: new InMemoryTouchpoints(), campaigns: new StaticCampaigns([campaign]), answers: new InMemoryAnswers() };
+    const deps = { customers: new InMemoryCustomers(), touchpoints: new InMemoryTouchpoints(), campaigns: new StaticCampaigns([campaign]), answers: new InMemoryAnswers(), contracts: new StaticContracts() };
     // Bought Wednesday 2026-11-18 20:00 Berlin; P3D → Saturday 20:00 → Monday 09:00 Berlin.
     const [id] = (
       await ingestCommerceEvent(parseCommerceEvent(purchaseEvent({ purchasedAt: '2026-11-18T19:00:00Z' }, { time: '2026-11-18T19:00:00Z' })), deps)

@@ -1,7 +1,7 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { Touchpoint } from '../../../core/model.ts';
 import { checkEligibility } from '../../../core/use-cases/check-eligibility.ts';
-import { InMemoryAnswers, InMemoryCustomers, InMemoryTouchpoints, StaticCampaigns, checkInCampaign } from '../fakes.ts';
+import { InMemoryAnswers, InMemoryCustomers, InMemoryTouchpoints, StaticCampaigns, checkInCampaign, StaticContracts } from '../fakes.ts';
 
 const base: Touchpoint = {
   touchpointId: 'tp-1',
@@ -18,11 +18,11 @@ const base: Touchpoint = {
 };
 
 describe('checkEligibility', () => {
-  let deps: { customers: InMemoryCustomers; touchpoints: InMemoryTouchpoints; campaigns: StaticCampaigns; answers: InMemoryAnswers };
+  let deps: { customers: InMemoryCustomers; touchpoints: InMemoryTouchpoints; campaigns: StaticCampaigns; answers: InMemoryAnswers; contracts: StaticContracts };
   const request = { touchpointId: 'tp-1', generation: 0, now: '2026-11-23T10:00:00Z' };
 
   beforeEach(async () => {
-    deps = { customers: new InMemoryCustomers(), touchpoints: new InMemoryTouchpoints(), campaigns: new StaticCampaigns([checkInCampaign()]), answers: new InMemoryAnswers() };
+    deps = { customers: new InMemoryCustomers(), touchpoints: new InMemoryTouchpoints(), campaigns: new StaticCampaigns([checkInCampaign()]), answers: new InMemoryAnswers(), contracts: new StaticContracts() };
     await deps.customers.recordPurchase(
       { customerId: 'c-1', email: 'ada@example.com', name: 'Ada', timeZone: 'Europe/Berlin', locale: 'en', marketingConsent: true },
       'o-1',

@@ -179,7 +179,7 @@ describe('parseCommerceEvent', () => {
 
   it('rejects a detail-type it does not handle', () => {
     expect(() => parseCommerceEvent(purchaseEvent({}, { 'detail-type': 'Cart Abandoned' }))).toThrow(
-      'detail-type: "Cart Abandoned" is not handled (expected one of: Purchase Completed, Order Refunded, Order Cancelled, Email Bounced, Email Complaint Received)',
+      'detail-type: "Cart Abandoned" is not handled (expected one of: Purchase Completed, Order Refunded, Order Cancelled, Email Bounced, Email Complaint Received, Survey Answered)',
     );
   });
 });

@@ -16,7 +16,7 @@ import { checkEligibility } from '../../../core/use-cases/check-eligibility.ts';
 import { ingestCommerceEvent } from '../../../core/use-cases/ingest-commerce-event.ts';
 import { recordTouchpointOutcome } from '../../../core/use-cases/record-touchpoint-outcome.ts';
 import { renderTouchpointEmail } from '../../../core/use-cases/render-touchpoint-email.ts';
-import { InMemoryAnswers, InMemoryCustomers, InMemoryTouchpoints, StaticCampaigns, purchaseEvent, testSurveyKeyring } from '../fakes.ts';
+import { InMemoryAnswers, InMemoryCustomers, InMemoryTouchpoints, StaticCampaigns, purchaseEvent, testSurveyKeyring, StaticContracts } from '../fakes.ts';
 import { BASE_URL, KEYRING, surveyWorld } from '../surveys/fakes.ts';
 
 const shipped = loadCampaignDirectory('campaigns');
@@ -63,7 +63,7 @@ ${template('x', 'y')}`;
       's.yaml:5 survey: is only for survey campaigns (this one is check-in)',
     ]);
     expect(problems(`id: c-2\nkind: check-in\ntrigger: { event: Order Shipped }\ndelay: P1D\n${template('x', 'y')}`)).toEqual([
-      's.yaml:3 trigger.event: must be one of: Purchase Completed, Survey Answered',
+      's.yaml:3 trigger.event: must be one of: Purchase Completed, Survey Answered, Contract Ending',
     ]);
   });
 
@@ -78,6 +78,7 @@ type World = {
   touchpoints: InMemoryTouchpoints;
   campaigns: StaticCampaigns;
   answers: InMemoryAnswers;
+  contracts: StaticContracts;
 };
 
 async function plannedSurvey(world: World, orderId = 'o-100', at = '2026-11-01T10:00:00Z'): Promise<Touchpoint> {
@@ -101,7 +102,7 @@ async function sendNow(world: World, touchpoint: Touchpoint, now: string) {
 describe('survey sends', () => {
   let world: World;
   beforeEach(() => {
-    world = { customers: new InMemoryCustomers(), touchpoints: new InMemoryTouchpoints(), campaigns: new StaticCampaigns([surveyOnly()]), answers: new InMemoryAnswers() };
+    world = { customers: new InMemoryCustomers(), touchpoints: new InMemoryTouchpoints(), campaigns: new StaticCampaigns([surveyOnly()]), answers: new InMemoryAnswers(), contracts: new StaticContracts() };
   });
 
   it('sends the survey with its id, records SENT and plans exactly one reminder reminderAfter later', async () => {
@@ -257,7 +258,7 @@ describe('Survey Answered events', () => {
 
   let world: World;
   beforeEach(async () => {
-    world = { customers: new InMemoryCustomers(), touchpoints: new InMemoryTouchpoints(), campaigns: new StaticCampaigns([checkIn, review]), answers: new InMemoryAnswers() };
+    world = { customers: new InMemoryCustomers(), touchpoints: new InMemoryTouchpoints(), campaigns: new StaticCampaigns([checkIn, review]), answers: new InMemoryAnswers(), contracts: new StaticContracts() };
     await ingestCommerceEvent(parseCommerceEvent(purchaseEvent()), world);
   });
 

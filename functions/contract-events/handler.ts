@@ -1,0 +1,49 @@
+import { DynamoDbCampaignCatalog } from '../../adapters/dynamodb-campaigns.ts';
+import { createDocumentClient } from '../../adapters/dynamodb-client.ts';
+import { DEFAULT_CONTRACT_END_SHARDS, DynamoDbContractRepository, DynamoDbSweepCursors } from '../../adapters/dynamodb-contracts.ts';
+import { DynamoDbCustomerRepository } from '../../adapters/dynamodb-customers.ts';
+import { DynamoDbTouchpointRepository } from '../../adapters/dynamodb-touchpoints.ts';
+import { envCacheSeconds, envShardCount, envString, parseEnv } from '../../adapters/env.ts';
+import { createLogger } from '../../adapters/logger.ts';
+import { parseContractEvent } from '../../core/contracts/contract-events.ts';
+import { InvalidEventError } from '../../core/errors.ts';
+import { handleContractEvent } from '../../core/use-cases/renewals.ts';
+
+const env = parseEnv({
+  CONTRACTS_TABLE: envString,
+  CUSTOMERS_TABLE: envString,
+  TOUCHPOINTS_TABLE: envString,
+  CAMPAIGNS_TABLE: envString,
+  CAMPAIGN_CACHE_SECONDS: envCacheSeconds,
+  DISPATCH_SHARDS: envShardCount,
+});
+const db = createDocumentClient();
+const deps = {
+  contracts: new DynamoDbContractRepository(env.CONTRACTS_TABLE, DEFAULT_CONTRACT_END_SHARDS, db),
+  cursors: new DynamoDbSweepCursors(env.CONTRACTS_TABLE, db),
+  customers: new DynamoDbCustomerRepository(env.CUSTOMERS_TABLE, db),
+  touchpoints: new DynamoDbTouchpointRepository(env.TOUCHPOINTS_TABLE, env.DISPATCH_SHARDS, db),
+  campaigns: new DynamoDbCampaignCatalog(env.CAMPAIGNS_TABLE, db, env.CAMPAIGN_CACHE_SECONDS * 1000),
+};
+const logger = createLogger('contract-events');
+
+/** EventBridge target for contract events. An invalid event throws, so Lambda sends it to the dead-letter queue. */
+export const handler = async (event: unknown) => {
+  let parsed;
+  try {
+    parsed = parseContractEvent(event);
+  } catch (error) {
+    if (error instanceof InvalidEventError) logger.error('invalid contract event rejected', { issues: error.issues });
+    throw error;
+  }
+  const result = await handleContractEvent(parsed, deps);
+  logger.info('contract event applied', {
+    eventId: parsed.eventId,
+    detailType: parsed.type,
+    action: result.action,
+    contractId: result.contractId,
+    created: result.touchpointsCreated.length,
+    cancelled: result.touchpointsCancelled.length,
+  });
+  return result;
+};

@@ -1,0 +1,39 @@
+import { z } from 'zod';
+import { DynamoDbCampaignCatalog } from '../../adapters/dynamodb-campaigns.ts';
+import { createDocumentClient } from '../../adapters/dynamodb-client.ts';
+import { DEFAULT_CONTRACT_END_SHARDS, DynamoDbContractRepository, DynamoDbSweepCursors } from '../../adapters/dynamodb-contracts.ts';
+import { DynamoDbTouchpointRepository } from '../../adapters/dynamodb-touchpoints.ts';
+import { envCacheSeconds, envShardCount, envString, parseEnv } from '../../adapters/env.ts';
+import { createLogger } from '../../adapters/logger.ts';
+import { describeIssues, InvalidInputError } from '../../core/errors.ts';
+import { runDailyRenewalSweep } from '../../core/use-cases/renewals.ts';
+
+const env = parseEnv({
+  CONTRACTS_TABLE: envString,
+  TOUCHPOINTS_TABLE: envString,
+  CAMPAIGNS_TABLE: envString,
+  CAMPAIGN_CACHE_SECONDS: envCacheSeconds,
+  DISPATCH_SHARDS: envShardCount,
+});
+const db = createDocumentClient();
+const deps = {
+  contracts: new DynamoDbContractRepository(env.CONTRACTS_TABLE, DEFAULT_CONTRACT_END_SHARDS, db),
+  cursors: new DynamoDbSweepCursors(env.CONTRACTS_TABLE, db),
+  touchpoints: new DynamoDbTouchpointRepository(env.TOUCHPOINTS_TABLE, env.DISPATCH_SHARDS, db),
+  campaigns: new DynamoDbCampaignCatalog(env.CAMPAIGNS_TABLE, db, env.CAMPAIGN_CACHE_SECONDS * 1000),
+};
+const logger = createLogger('renewal-sweep');
+
+const request = z.object({ scheduledTime: z.iso.datetime({ offset: true }) });
+
+/** Scheduler target (daily): plan the renewal reminders coming due, record contracts that ended as churned. */
+export const handler = async (event: unknown) => {
+  const parsed = request.safeParse(event);
+  if (!parsed.success) throw new InvalidInputError(`schedule input is invalid: ${describeIssues(parsed.error.issues).join('; ')}`);
+  const result = await runDailyRenewalSweep(parsed.data.scheduledTime, deps);
+  logger.info('renewal sweep', {
+    campaigns: result.campaigns.map((c) => ({ campaignId: c.campaignId, read: c.contractsRead, created: c.touchpointsCreated, alreadyPlanned: c.alreadyPlanned })),
+    ended: result.ends.ended,
+  });
+  return result;
+};
