@@ -10,6 +10,8 @@ import { DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-d
 import { DateTime } from 'luxon';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startE2eStack, type E2eStack } from './support.ts';
+import { saveCampaign } from '../../adapters/dynamodb-campaigns.ts';
+import { loadCampaignDirectory } from '../../core/campaigns/load.ts';
 import { addDuration, nextAllowedTime } from '../../core/schedule.ts';
 import { DEFAULT_COMMERCE_EVENT_SOURCE, TABLES } from '../../core/topology.ts';
 import { checkInTiming } from '../../local/campaigns.ts';
@@ -33,7 +35,14 @@ let e2e: E2eStack | undefined;
 beforeAll(async () => {
   timing = checkInTiming(join(PROJECT_ROOT, 'campaigns'));
   pastDue = parseIsoDuration(timing.checkInDelay) + parseIsoDuration('P1D');
-  e2e = await startE2eStack({ startAt: '2031-03-10T10:00:00.000Z' });
+  // The check-in campaign alone: the survey and renewal campaigns have e2e tests of their own.
+  const checkIn = loadCampaignDirectory(join(PROJECT_ROOT, 'campaigns')).filter((c) => c.kind === 'check-in');
+  e2e = await startE2eStack({
+    startAt: '2031-03-10T10:00:00.000Z',
+    loadCampaigns: async (s) => {
+      for (const campaign of checkIn) await saveCampaign(s.tables.campaigns, campaign, s.clock.nowIso(), DynamoDBDocumentClient.from(s.clients.dynamodb));
+    },
+  });
   ({ stack, events, db } = e2e);
 });
 afterAll(async () => {

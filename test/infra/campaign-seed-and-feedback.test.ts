@@ -22,19 +22,24 @@ describe('campaign seeding', () => {
     const seed = new CampaignSeed(stack, 'Seed', { table });
 
     // Assess
-    const [campaign] = loadCampaignDirectory('campaigns');
-    expect(seed.campaignIds).toEqual(['post-purchase-check-in']);
+    const campaigns = loadCampaignDirectory('campaigns');
+    expect(seed.campaignIds).toEqual(campaigns.map((c) => c.id));
+    expect(seed.campaignIds).toEqual(['post-purchase-check-in', 'nps-after-purchase', 'promoter-review-ask', 'contract-renewal']);
     const template = Template.fromStack(stack);
     const resources = Object.values(template.findResources('Custom::AWS')) as Array<{ Properties: { Create: { 'Fn::Join': [string, unknown[]] } } }>;
-    expect(resources).toHaveLength(1);
-    // The call is a JSON string joined around the table reference: put the name back and read it.
-    const parts = resources[0]!.Properties.Create['Fn::Join'][1].map((part) => (typeof part === 'string' ? part : 'campaigns-table'));
-    const call = JSON.parse(parts.join('')) as { action: string; parameters: { TableName: string; Item: Record<string, { S: string }> } };
-    expect(call.action).toBe('putItem');
-    expect(call.parameters.TableName).toBe('campaigns-table');
-    expect(call.parameters.Item.campaignId).toEqual({ S: 'post-purchase-check-in' });
-    expect(call.parameters.Item.version).toEqual({ S: 'current' });
-    expect(JSON.parse(call.parameters.Item.definition!.S)).toEqual(campaign);
+    expect(resources).toHaveLength(campaigns.length);
+    // Each call is a JSON string joined around the table reference: put the name back and read it.
+    const calls = resources.map((resource) => {
+      const parts = resource.Properties.Create['Fn::Join'][1].map((part) => (typeof part === 'string' ? part : 'campaigns-table'));
+      return JSON.parse(parts.join('')) as { action: string; parameters: { TableName: string; Item: Record<string, { S: string }> } };
+    });
+    for (const campaign of campaigns) {
+      const call = calls.find((c) => c.parameters.Item.campaignId?.S === campaign.id)!;
+      expect(call.action).toBe('putItem');
+      expect(call.parameters.TableName).toBe('campaigns-table');
+      expect(call.parameters.Item.version).toEqual({ S: 'current' });
+      expect(JSON.parse(call.parameters.Item.definition!.S)).toEqual(campaign);
+    }
     template.hasResourceProperties('AWS::IAM::Policy', {
       PolicyDocument: {
         Statement: [Match.objectLike({ Action: 'dynamodb:PutItem', Resource: { 'Fn::GetAtt': [Match.stringLikeRegexp('^Campaigns'), 'Arn'] } })],

@@ -1,7 +1,7 @@
 import { App, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { FUNCTION_NAMES, TABLES, WORKFLOWS } from '../../core/topology.ts';
+import { ALL_WORKFLOWS, FUNCTION_NAMES, TABLES } from '../../core/topology.ts';
 import { OutreachAutomation } from '../../lib/index.ts';
 import { featureFlags } from './support.ts';
 import { productFunctions } from './template-helpers.ts';
@@ -24,14 +24,14 @@ describe('OutreachAutomation (L3, in any app)', () => {
   it('puts the data and the runtime in one scope', () => {
     template.resourceCountIs('AWS::DynamoDB::Table', Object.keys(TABLES).length);
     expect(productFunctions(template.findResources('AWS::Lambda::Function'))).toHaveLength(FUNCTION_NAMES.length);
-    template.resourceCountIs('AWS::StepFunctions::StateMachine', Object.keys(WORKFLOWS).length);
+    template.resourceCountIs('AWS::StepFunctions::StateMachine', Object.keys(ALL_WORKFLOWS).length);
     template.hasResourceProperties('AWS::Events::EventBus', { Name: 'shop-outreach' });
   });
 
   it('exposes what callers need', () => {
     expect(Object.keys(automation.tables).sort()).toEqual(Object.keys(TABLES).sort());
     expect(Object.keys(automation.functions).sort()).toEqual([...FUNCTION_NAMES].sort());
-    expect(Object.keys(automation.stateMachines)).toEqual(Object.keys(WORKFLOWS));
+    expect(Object.keys(automation.stateMachines)).toEqual(Object.keys(ALL_WORKFLOWS));
     expect(automation.eventBus).toBe(automation.data.eventBus);
     expect(automation.httpApi).toBe(automation.runtime.httpApi);
     expect(automation.publicBaseUrl).toBe('https://links.shop.example');

@@ -40,7 +40,13 @@ describe('the local stack with fixture handlers', () => {
     expect(process.env.AWS_ENDPOINT_URL_EVENTBRIDGE).toBe(stack.endpoints.gateway);
     expect(process.env.AWS_ENDPOINT_URL_SECRETS_MANAGER).toBe(stack.endpoints.gateway);
     expect(process.env.PUBLIC_BASE_URL).toBe(stack.endpoints.web);
-    expect(JSON.parse(process.env.WORKFLOW_ARNS!)).toEqual({ 'check-in': 'arn:aws:states:us-east-1:000000000000:stateMachine:check-in' });
+    // One local state machine per workflow file: follow-ups run the check-in workflow.
+    expect(JSON.parse(process.env.WORKFLOW_ARNS!)).toEqual({
+      'check-in': 'arn:aws:states:us-east-1:000000000000:stateMachine:check-in',
+      'follow-up': 'arn:aws:states:us-east-1:000000000000:stateMachine:check-in',
+      survey: 'arn:aws:states:us-east-1:000000000000:stateMachine:survey',
+      'renewal-reminder': 'arn:aws:states:us-east-1:000000000000:stateMachine:renewal-reminder',
+    });
     expect(process.env.AWS_REGION).toBe('us-east-1');
   });
 
