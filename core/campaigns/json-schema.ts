@@ -42,7 +42,7 @@ const DESCRIPTIONS: Readonly<Record<string, string>> = {
   'variants.weight': 'Relative weight, a whole number from 1 to 100',
   'variants.template': 'The variant\'s templates, same shape as template',
   requireMarketingConsent: 'Send only to customers whose last purchase said marketingConsent: true (default true)',
-  stopOn: 'Order events that cancel the pending email: refund, cancellation (default both)',
+  stopOn: 'What cancels the pending email: refund, cancellation (of its order; default both), reply (the customer answered a survey)',
   template: 'Handlebars templates per locale; give either template or variants',
   'template.defaultLocale': 'Used when neither the customer\'s locale nor its language has templates; must be a key of locales',
   'template.locales': 'Locale (en, de, de-AT) → subject, html and text templates',

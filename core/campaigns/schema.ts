@@ -307,7 +307,7 @@ export const campaignSchema = z
     requireMarketingConsent: z.boolean().default(true),
     /** Events that cancel the pending touchpoint. */
     stopOn: z
-      .array(z.enum(['refund', 'cancellation'], { error: 'must be refund or cancellation' }))
+      .array(z.enum(['refund', 'cancellation', 'reply'], { error: 'must be refund, cancellation or reply' }))
       .default(['refund', 'cancellation']),
     /** The email; exactly one of `template` and `variants`. */
     template: templateSchema.optional(),

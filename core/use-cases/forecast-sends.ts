@@ -4,6 +4,11 @@ import type { Customer, Touchpoint } from '../model.ts';
 import type { CampaignCatalog, CustomerRepository, DueTouchpoint, TouchpointRepository } from '../ports.ts';
 import { toUtcIso } from '../schedule.ts';
 import { evaluateSendRules, type CapHistoryEntry } from './check-eligibility.ts';
+import { assertRenewalCampaign } from '../contracts/model.ts';
+import type { ContractRepository, SweepCursorStore } from '../contracts/ports.ts';
+import { planReminder } from '../contracts/reminders.ts';
+import { endsAtRangeFor } from '../contracts/renewal-offsets.ts';
+import { renewalCampaigns } from './renewals.ts';
 
 export interface ForecastRequest {
   /** Start of the window (ISO instant). */
@@ -29,6 +34,11 @@ export interface ForecastDeps {
   pageSize?: number;
   /** Called after every page read, for progress on long reads. */
   onProgress?: (progress: ForecastProgress) => void;
+  /**
+   * Contracts and the renewal sweep's cursors: renewal reminders the sweep has not planned yet (their day is beyond
+   * its horizon) are forecast from the contracts. Without them only planned reminders count.
+   */
+  contracts?: { repository: ContractRepository; cursors: SweepCursorStore };
 }
 
 export interface CampaignForecast {
@@ -51,12 +61,17 @@ export interface SendForecast {
   campaigns: CampaignForecast[];
   /** Pending touchpoints read from the due index (due at or before `until`). */
   pendingRead: number;
-  /** What the forecast is made from; contracts (renewal reminders) come with a later issue. */
-  sources: { pendingTouchpoints: true; contracts: false };
+  /** What the forecast is made from: pending touchpoints, and contracts (renewal reminders not planned yet) when given. */
+  sources: { pendingTouchpoints: true; contracts: boolean };
+  /** Renewal reminders forecast from contracts (not planned yet). */
+  contractRemindersRead: number;
 }
 
-export const FORECAST_SOURCES_NOTE =
-  'Forecast from pending touchpoints only: purchases not made yet and contracts (renewal reminders, a later release) are not included.';
+export function forecastSourcesNote(contracts: boolean): string {
+  return contracts
+    ? 'Forecast from pending touchpoints and running contracts (renewal reminders not planned yet); purchases not made yet are not included.'
+    : 'Forecast from pending touchpoints only (no contracts table given: renewal reminders beyond the daily sweep are not included); purchases not made yet are not included.';
+}
 
 /** The dispatcher runs at every minute boundary: a touchpoint due at 10:00:30 is sent at 10:01. */
 const nextMinute = (iso: string): string => {
@@ -93,7 +108,9 @@ export async function forecastSends(request: ForecastRequest, deps: ForecastDeps
 
   const due = await readDueIndex(until, deps);
   const loaded = await mapLimit(due, 16, (row) => deps.touchpoints.get(row.touchpointId));
-  const pending = loaded.filter((t): t is Touchpoint => t?.status === 'PENDING' && t.dueAt <= until);
+  const planned = loaded.filter((t): t is Touchpoint => t?.status === 'PENDING' && t.dueAt <= until);
+  const unplanned = deps.contracts ? await unplannedRenewalReminders(from, until, deps.campaigns, deps.contracts) : [];
+  const pending = [...planned, ...unplanned];
 
   const campaigns = new Map<string, Campaign | undefined>();
   for (const id of new Set(pending.map((t) => t.campaignId))) campaigns.set(id, await deps.campaigns.get(id));
@@ -133,6 +150,9 @@ export async function forecastSends(request: ForecastRequest, deps: ForecastDeps
       customer: customers.get(touchpoint.customerId),
       history,
       now: at,
+      // A reminder forecast from a running contract, or planned for one: assumed still current (renewals to come
+      // are not predictable).
+      ...(touchpoint.context.contract ? { contractCurrent: true } : {}),
     });
     if (decision.decision === 'SEND') {
       forecast.total += 1;
@@ -159,9 +179,44 @@ export async function forecastSends(request: ForecastRequest, deps: ForecastDeps
     until,
     days,
     campaigns: [...forecasts.values()].sort((a, b) => a.campaignId.localeCompare(b.campaignId)),
-    pendingRead: pending.length,
-    sources: { pendingTouchpoints: true, contracts: false },
+    pendingRead: planned.length,
+    sources: { pendingTouchpoints: true, contracts: deps.contracts !== undefined },
+    contractRemindersRead: unplanned.length,
   };
+}
+
+/**
+ * The renewal reminders of the window that the daily sweep has not planned yet: for each active renewal campaign,
+ * the contracts whose reminder day lies between the campaign's sweep cursor (what is planned already) and the
+ * window's end, read through the byEnd index like the sweep does — never a scan. Each becomes the touchpoint the
+ * sweep would write (not written), so the replay treats it like a planned one.
+ */
+async function unplannedRenewalReminders(
+  from: string,
+  until: string,
+  catalog: CampaignCatalog,
+  contracts: { repository: ContractRepository; cursors: SweepCursorStore },
+): Promise<Touchpoint[]> {
+  const reminders: Touchpoint[] = [];
+  for (const campaign of await renewalCampaigns(catalog, from)) {
+    const plannedThrough = (await contracts.cursors.get(campaign.campaignId)) ?? from;
+    if (plannedThrough >= until) continue;
+    const window = { after: plannedThrough, upTo: until };
+    const full = assertRenewalCampaign(campaign);
+    for (const offsetDays of full.offsetsDays) {
+      const range = endsAtRangeFor(window, offsetDays);
+      let startKey: string | undefined;
+      do {
+        const page = await contracts.repository.listEndingBetween(range.after, range.upTo, 100, startKey);
+        for (const contract of page.items) {
+          const plan = planReminder(contract, full, offsetDays, from, 'skip');
+          if ('touchpoint' in plan && plan.touchpoint.dueAt <= until) reminders.push(plan.touchpoint);
+        }
+        startKey = page.nextKey;
+      } while (startKey !== undefined);
+    }
+  }
+  return reminders;
 }
 
 async function readDueIndex(until: string, deps: ForecastDeps): Promise<DueTouchpoint[]> {

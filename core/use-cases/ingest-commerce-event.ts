@@ -184,7 +184,15 @@ async function applySurveyAnswer(answer: SurveyAnsweredDetail, eventTime: string
     });
     if (await deps.touchpoints.create(touchpoint)) created.push(touchpoint.touchpointId);
   }
-  return { action: 'survey-answer-applied', touchpointsCreated: created, touchpointsCancelled: [] };
+  // stopOn: reply — a customer who answered a survey gets no more of these campaigns' pending emails.
+  const cancelled: string[] = [];
+  for (const touchpoint of await deps.touchpoints.listByCustomer(answer.customerId)) {
+    if (!CANCELLABLE_STATUSES.includes(touchpoint.status) || created.includes(touchpoint.touchpointId)) continue;
+    const campaign = await deps.campaigns.get(touchpoint.campaignId);
+    if (!campaign?.stopOn.includes('reply')) continue;
+    if (await deps.touchpoints.cancel(touchpoint.touchpointId, 'customer answered a survey', now)) cancelled.push(touchpoint.touchpointId);
+  }
+  return { action: 'survey-answer-applied', touchpointsCreated: created, touchpointsCancelled: cancelled };
 }
 
 const STOP_REASONS = { refund: 'order refunded', cancellation: 'order cancelled' } as const;

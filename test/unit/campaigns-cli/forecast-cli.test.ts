@@ -73,7 +73,7 @@ describe('outreach campaigns forecast', () => {
     expect(text.stdout).toBe(
       [
         'forecast 2026-11-23T10:00:00.000Z → 2026-11-26T10:00:00.000Z (3 day(s)) from 3 pending touchpoint(s)',
-        'Forecast from pending touchpoints only: purchases not made yet and contracts (renewal reminders, a later release) are not included.',
+        'Forecast from pending touchpoints only (no contracts table given: renewal reminders beyond the daily sweep are not included); purchases not made yet are not included.',
         '',
         'campaign                total  11-23  11-24  11-25  11-26',
         'post-purchase-check-in      2      1      0      1      0',

@@ -3,6 +3,8 @@ import type { Campaign } from '../../../core/campaigns/schema.ts';
 import type { Touchpoint } from '../../../core/model.ts';
 import { forecastSends, type ForecastProgress } from '../../../core/use-cases/forecast-sends.ts';
 import { InMemoryCustomers, InMemoryTouchpoints, StaticCampaigns, checkInCampaign } from '../fakes.ts';
+import { loadCampaignDirectory } from '../../../core/campaigns/load.ts';
+import { InMemoryContracts, InMemorySweepCursors, contract } from '../contracts/fakes.ts';
 
 const AT = '2026-11-23T10:00:00.000Z';
 const CAMPAIGN = 'post-purchase-check-in';
@@ -172,5 +174,36 @@ describe('forecastSends', () => {
 
     expect((await forecastSends({ at: AT, days: 7 }, deps)).campaigns).toEqual([]);
     await expect(forecastSends({ at: AT, days: 0 }, deps)).rejects.toThrow('days must be a whole number from 1 to 366 (got 0)');
+  });
+});
+
+describe('forecastSends with contracts', () => {
+  const renewal = (): Campaign => {
+    const shipped = loadCampaignDirectory('campaigns').find((c) => c.kind === 'renewal-reminder')!;
+    return { ...shipped, sendWindow: undefined };
+  };
+
+  it('adds the renewal reminders the sweep has not planned yet, from the byEnd range beyond its cursor, once each', async () => {
+    const contracts = new InMemoryContracts();
+    const cursors = new InMemorySweepCursors();
+    deps.campaigns = new StaticCampaigns([renewal()]);
+    // The sweep has planned reminder days up to 2026-11-24T03:00Z already (one such reminder is a pending touchpoint).
+    await cursors.advance('contract-renewal', undefined, '2026-11-24T03:00:00.000Z');
+    await customer('cust-k-near', 'Europe/London');
+    await pending('cust-k-near', '2026-11-24T09:00:00.000Z', 'contract-renewal', { kind: 'renewal-reminder', context: { contract: { contractId: 'k-near', plan: 'p', value: 1, currency: 'EUR', endDate: '2026-12-01', autoRenew: false, offsetDays: 7 } } });
+    // 7 days before 2026-12-03 (London) is 2026-11-26: not planned yet, inside the 7-day window.
+    for (const [id, endDate] of [['k-near', '2026-12-01'], ['k-late', '2026-12-03'], ['k-far', '2027-06-01']] as const) {
+      await customer(`cust-${id}`, 'Europe/London');
+      await contracts.upsertFromEvent(contract({ contractId: id, customerId: `cust-${id}`, endDate, timeZone: 'Europe/London', endsAt: `${endDate}T00:00:00.000Z` }), undefined);
+    }
+
+    const forecast = await forecastSends({ at: AT, days: 7 }, { ...deps, contracts: { repository: contracts, cursors } });
+
+    expect(forecast).toMatchObject({ pendingRead: 1, contractRemindersRead: 1, sources: { pendingTouchpoints: true, contracts: true } });
+    expect(forecast.campaigns).toEqual([
+      expect.objectContaining({ campaignId: 'contract-renewal', total: 2, perDay: expect.objectContaining({ '2026-11-24': 1, '2026-11-26': 1 }) }),
+    ]);
+    // Without the contracts, only what is planned.
+    expect((await forecastSends({ at: AT, days: 7 }, deps)).campaigns[0]).toMatchObject({ total: 1 });
   });
 });

@@ -291,3 +291,24 @@ describe('Survey Answered events', () => {
     expect(after.touchpointsCreated.map((id) => world.touchpoints.items.get(id)?.campaignId)).toEqual(['detractor-win-back']);
   });
 });
+
+describe('stopOn: reply', () => {
+  it("cancels the customer's pending emails of campaigns that stop on a reply, and not the follow-up the answer starts", async () => {
+    const nudge: Campaign = { ...checkIn, id: 'feedback-nudge', delay: 'P20D', stopOn: ['reply'] };
+    const world = { customers: new InMemoryCustomers(), touchpoints: new InMemoryTouchpoints(), campaigns: new StaticCampaigns([checkIn, nudge, review]), answers: new InMemoryAnswers(), contracts: new StaticContracts() };
+    const planned = await ingestCommerceEvent(parseCommerceEvent(purchaseEvent()), world);
+    const nudgeId = planned.touchpointsCreated.find((id) => world.touchpoints.items.get(id)?.campaignId === 'feedback-nudge')!;
+    const checkInId = planned.touchpointsCreated.find((id) => world.touchpoints.items.get(id)?.campaignId === checkIn.id)!;
+    const result = await ingestCommerceEvent(
+      parseCommerceEvent({
+        version: '0', id: 'evt-a', 'detail-type': 'Survey Answered', source: 'outreach.surveys', account: '1', time: '2026-11-21T09:00:00Z', region: 'us-east-1', resources: [],
+        detail: { surveyId: 'tp-s1', campaignId: nps.id, customerId: 'c-1', kind: 'nps', score: 10, category: 'promoter', revision: 0, hasComment: false, firstAnsweredAt: '2026-11-21T09:00:00.000Z', answeredAt: '2026-11-21T09:00:00.000Z' },
+      }),
+      world,
+    );
+    expect(result.touchpointsCancelled).toEqual([nudgeId]);
+    expect(world.touchpoints.items.get(nudgeId)).toMatchObject({ status: 'CANCELLED', reason: 'customer answered a survey' });
+    expect(world.touchpoints.items.get(checkInId)?.status).toBe('PENDING');
+    expect(world.touchpoints.items.get(result.touchpointsCreated[0]!)?.status).toBe('PENDING');
+  });
+});
