@@ -7,7 +7,7 @@
  *   campaigns apply [dir] --table <name>           store new and changed campaigns as new versions, with an audit item
  *   campaigns preview <campaignId> [dir] [--customer id] [--send [address]] [--out f]
  *                                                  render the email (sample or stored customer) to an HTML file; --send mails it
- *   campaigns forecast --days N --table-touchpoints <t> --table-customers <t> --table-campaigns <t> [--at ISO]
+ *   campaigns forecast --days N --table-touchpoints <t> --table-customers <t> --table-campaigns <t> [--table-contracts <t>] [--at ISO]
  *                                                  emails each campaign will send in the next N days, per UTC day
  *
  * Every command takes `--json`. Table names default to CAMPAIGNS_TABLE, CUSTOMERS_TABLE and TOUCHPOINTS_TABLE (the
@@ -15,6 +15,8 @@
  * the standard SDK environment (AWS_REGION, AWS_ENDPOINT_URL_DYNAMODB / _SESV2, credentials), so the same commands
  * work against AWS and the local stack.
  * Exit codes: 0 done, 1 the rules are invalid or an apply conflicted, 2 a bad option or an unreachable table.
+ *
+ * `contracts import` (cli/contracts.ts) and `surveys responses|summary|rebuild` (cli/surveys.ts) follow the same rules.
  */
 import { existsSync, realpathSync, statSync, writeFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
@@ -34,10 +36,13 @@ import type { TouchpointContext } from '../core/model.ts';
 import type { Campaign, CampaignTemplate } from '../core/campaigns/schema.ts';
 import { InvalidCampaignError } from '../core/errors.ts';
 import { DEFAULT_DISPATCH_SHARDS } from '../core/topology.ts';
-import { FORECAST_SOURCES_NOTE, forecastSends, type SendForecast } from '../core/use-cases/forecast-sends.ts';
+import { forecastSends, forecastSourcesNote, type SendForecast } from '../core/use-cases/forecast-sends.ts';
+import { DEFAULT_CONTRACT_END_SHARDS, DynamoDbContractRepository, DynamoDbSweepCursors } from '../adapters/dynamodb-contracts.ts';
 import { DynamoDbCampaignCatalog } from '../adapters/dynamodb-campaigns.ts';
 import { DynamoDbCustomerRepository } from '../adapters/dynamodb-customers.ts';
 import { DynamoDbTouchpointRepository } from '../adapters/dynamodb-touchpoints.ts';
+import { registerContractCommands } from './contracts.ts';
+import { registerSurveyCommands } from './surveys.ts';
 
 export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
 
@@ -50,6 +55,9 @@ class ProblemsError extends Error {
     super(`${problems.length} problem(s)`);
   }
 }
+
+/** The command printed its own report (e.g. an import with bad rows): this one line on stderr, exit 1. */
+export class ReportedFailure extends Error {}
 
 const DEFAULT_DIR = 'campaigns';
 
@@ -148,8 +156,8 @@ export function formatForecast(forecast: SendForecast): string[] {
   const days = forecast.days;
   const spanDays = Math.round((Date.parse(forecast.until) - Date.parse(forecast.from)) / 86_400_000);
   const lines = [
-    `forecast ${forecast.from} → ${forecast.until} (${spanDays} day(s)) from ${forecast.pendingRead} pending touchpoint(s)`,
-    FORECAST_SOURCES_NOTE,
+    `forecast ${forecast.from} → ${forecast.until} (${spanDays} day(s)) from ${forecast.pendingRead} pending touchpoint(s)${forecast.sources.contracts ? ` and ${forecast.contractRemindersRead} renewal reminder(s) not planned yet` : ""}`,
+    forecastSourcesNote(forecast.sources.contracts),
     '',
   ];
   const width = Math.max('campaign'.length, ...forecast.campaigns.map((c) => c.campaignId.length));
@@ -209,6 +217,17 @@ const changeLine = (c: CampaignChange) => {
 /** A required table name that may also come from the environment the functions use (`eval "$(npm run -s local -- env)"`). */
 const tableOption = (flags: string, description: string, variable: string) =>
   new Option(flags, description).env(variable).makeOptionMandatory();
+
+/** What the command groups in other files share with this one (passed in, so they need not import this module). */
+export interface CliHelpers {
+  UsageError: typeof UsageError;
+  ReportedFailure: typeof ReportedFailure;
+  withTable: typeof withTable;
+  openDocumentClient: typeof openDocumentClient;
+  print: typeof print;
+  printJson: typeof printJson;
+  tableOption: typeof tableOption;
+}
 
 const escapeHtml = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
@@ -318,7 +337,7 @@ async function sendPreview(input: { from: string; to: string; email: RenderedEma
 export function createProgram(): Command {
   const program = new Command()
     .name('outreach')
-    .description('Campaign rules for marketers: validate, diff, apply and preview the files under campaigns/, and forecast the sends.')
+    .description('Outreach for marketers and operators: campaign rules (validate, diff, apply, preview, forecast), contract imports, survey answers.')
     .exitOverride()
     .showSuggestionAfterError();
 
@@ -500,12 +519,13 @@ ${email.html}
     .addOption(tableOption('--table-touchpoints <name>', 'touchpoints table, e.g. outreach-touchpoints', 'TOUCHPOINTS_TABLE'))
     .addOption(tableOption('--table-customers <name>', 'customers table, e.g. outreach-customers', 'CUSTOMERS_TABLE'))
     .addOption(tableOption('--table-campaigns <name>', 'campaigns table, e.g. outreach-campaigns', 'CAMPAIGNS_TABLE'))
+    .addOption(new Option('--table-contracts <name>', 'contracts table: forecast renewal reminders the daily sweep has not planned yet').env('CONTRACTS_TABLE'))
     .option('--at <iso>', 'start of the window (default: now)')
     .addOption(new Option('--shards <n>', 'dispatch shards of the deployment').env('DISPATCH_SHARDS').default(String(DEFAULT_DISPATCH_SHARDS)))
     .option('--json', 'machine-readable output')
     .action(
       async (
-        options: JsonOption & { days: string; tableTouchpoints: string; tableCustomers: string; tableCampaigns: string; at?: string; shards: string },
+        options: JsonOption & { days: string; tableTouchpoints: string; tableCustomers: string; tableCampaigns: string; tableContracts?: string; at?: string; shards: string },
       ) => {
         const days = Number(options.days);
         if (!/^\d+$/.test(options.days) || days < 1 || days > 366) throw new UsageError(`--days must be a whole number from 1 to 366, e.g. --days 7 (got ${options.days})`);
@@ -526,6 +546,14 @@ ${email.html}
               touchpoints: new DynamoDbTouchpointRepository(options.tableTouchpoints, shards, db),
               customers: new DynamoDbCustomerRepository(options.tableCustomers, db),
               campaigns: new DynamoDbCampaignCatalog(options.tableCampaigns, db),
+              ...(options.tableContracts?.trim()
+                ? {
+                    contracts: {
+                      repository: new DynamoDbContractRepository(options.tableContracts, DEFAULT_CONTRACT_END_SHARDS, db),
+                      cursors: new DynamoDbSweepCursors(options.tableContracts, db),
+                    },
+                  }
+                : {}),
               shards,
               onProgress: ({ read, shardsDone }) => {
                 if (read - reported < 1000) return;
@@ -535,10 +563,14 @@ ${email.html}
             },
           ),
         );
-        if (options.json) printJson({ ...forecast, note: FORECAST_SOURCES_NOTE });
+        if (options.json) printJson({ ...forecast, note: forecastSourcesNote(forecast.sources.contracts) });
         else for (const line of formatForecast(forecast)) print(line);
       },
     );
+
+  const helpers: CliHelpers = { UsageError, ReportedFailure, withTable, openDocumentClient, print, printJson, tableOption };
+  registerContractCommands(program, helpers);
+  registerSurveyCommands(program, helpers);
 
   return program;
 }
@@ -564,6 +596,10 @@ export async function main(argv: readonly string[]): Promise<number> {
       if (json) printJson({ valid: false, problems: error.problems.map(parseProblem) });
       else for (const problem of error.problems) print(problem);
       process.stderr.write(`${error.problems.length} problem(s) found\n`);
+      return EXIT.failed;
+    }
+    if (error instanceof ReportedFailure) {
+      process.stderr.write(`${error.message}\n`);
       return EXIT.failed;
     }
     if (error instanceof ConcurrentApplyError) {

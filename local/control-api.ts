@@ -92,6 +92,7 @@ export const CLI_ENV_KEYS = [
   'SURVEY_AGGREGATES_TABLE',
   'DISPATCH_SHARDS',
   'SENDER_ADDRESS',
+  'EVENT_BUS_NAME',
 ] as const;
 
 export function cliEnvironment(env: Record<string, string>): Record<string, string> {

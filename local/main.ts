@@ -7,10 +7,9 @@
  */
 import { join } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { checkInTiming } from './campaigns.ts';
 import { DEFAULT_COMMERCE_EVENT_SOURCE } from '../core/topology.ts';
 import { DEFAULT_PORT_BASE, LOCAL_EVENT_BUS_NAME } from './constants.ts';
-import { runSampleScenario, scenarioSpanMs, type ScenarioOutcome } from './scenario.ts';
+import { runSampleScenario, sampleScenarioTiming, scenarioSpanMs, type ScenarioOutcome } from './scenario.ts';
 import { PROJECT_ROOT, startLocalStack, type LocalStack, type StackSummary } from './stack.ts';
 
 class UsageError extends Error {}
@@ -37,8 +36,8 @@ const program = new Command()
 async function main(): Promise<void> {
   const options = program.parse().opts<MainOptions>();
   const seeding = options.scenario || options.seed;
-  // The sample scenario plans by the check-in campaign's delay and quiet hours (and fails early on invalid rules).
-  const timing = seeding ? checkInTiming(join(PROJECT_ROOT, 'campaigns')) : undefined;
+  // The sample scenario plans by the campaigns' delays, quiet hours and send windows (and fails early on invalid rules).
+  const timing = seeding ? sampleScenarioTiming(join(PROJECT_ROOT, 'campaigns')) : undefined;
   const startAt =
     options.startAt ?? (timing && !options.scenario ? new Date(Date.now() - scenarioSpanMs(timing) - 60_000).toISOString() : undefined);
   const stack = await startLocalStack({

@@ -3,6 +3,7 @@
  * (core/events.ts). They go through the local bus like any real producer's events.
  */
 import type { PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
+import { DateTime } from 'luxon';
 import { DETAIL_TYPES } from '../core/topology.ts';
 import { addDuration, nextAllowedTime, type QuietHours } from '../core/schedule.ts';
 import { LOCAL_EVENT_BUS_NAME } from './constants.ts';
@@ -48,6 +49,59 @@ export const SAMPLE_ORDERS = {
   larsBeans: { orderId: 'ord-1006', currency: 'EUR', items: [{ sku: 'BEAN-ETH', name: 'Ethiopian beans 1 kg', quantity: 2, unitPrice: 32, category: 'coffee' }] },
   noorTeapot: { orderId: 'ord-1007', currency: 'USD', items: [{ sku: 'TEA-CAST', name: 'Cast-iron teapot', quantity: 1, unitPrice: 64, category: 'kitchen' }] },
 } satisfies Record<string, SampleOrder>;
+
+/** A contract the commerce or billing system reports (Contract Started); its dates are chosen relative to the scenario start. */
+export interface SampleContract {
+  contractId: string;
+  plan: string;
+  value: number;
+  currency: string;
+  autoRenew: boolean;
+}
+
+export const SAMPLE_CONTRACTS = {
+  adaKettleCare: { contractId: 'ctr-2001', plan: 'Kettle Care', value: 59, currency: 'GBP', autoRenew: false },
+  mariaKitchenCare: { contractId: 'ctr-2002', plan: 'Kitchen Care', value: 499, currency: 'MXN', autoRenew: false },
+  kenjiSharpening: { contractId: 'ctr-2003', plan: 'Knife Sharpening', value: 4800, currency: 'JPY', autoRenew: false },
+} satisfies Record<string, SampleContract>;
+
+/** A yearly term whose last day is `daysToEnd` local calendar days after the local date of `at` in `timeZone`. */
+export function contractTerm(at: Date, timeZone: string, daysToEnd: number): { startDate: string; endDate: string } {
+  const end = DateTime.fromJSDate(at, { zone: timeZone }).startOf('day').plus({ days: daysToEnd });
+  if (!end.isValid) throw new RangeError(`"${timeZone}" is not an IANA time zone`);
+  return { startDate: end.minus({ years: 1 }).plus({ days: 1 }).toISODate()!, endDate: end.toISODate()! };
+}
+
+/** The same calendar date a year later: the end of a renewed yearly term. */
+export function nextTermEnd(endDate: string): string {
+  return DateTime.fromISO(endDate, { zone: 'utc' }).plus({ years: 1 }).toISODate()!;
+}
+
+export function contractStartedEntry(
+  source: string,
+  customer: SampleCustomer,
+  contract: SampleContract,
+  term: { startDate: string; endDate: string },
+  occurredAt: Date,
+): PutEventsRequestEntry {
+  return {
+    EventBusName: LOCAL_EVENT_BUS_NAME,
+    Source: source,
+    DetailType: DETAIL_TYPES.contractStarted,
+    Time: occurredAt,
+    Detail: JSON.stringify({ ...customer, ...contract, ...term, occurredAt: occurredAt.toISOString() }),
+  };
+}
+
+export function contractRenewedEntry(source: string, customer: SampleCustomer, contract: SampleContract, endDate: string, occurredAt: Date): PutEventsRequestEntry {
+  return {
+    EventBusName: LOCAL_EVENT_BUS_NAME,
+    Source: source,
+    DetailType: DETAIL_TYPES.contractRenewed,
+    Time: occurredAt,
+    Detail: JSON.stringify({ contractId: contract.contractId, customerId: customer.customerId, endDate, occurredAt: occurredAt.toISOString() }),
+  };
+}
 
 const total = (order: SampleOrder) => order.items.reduce((sum, item) => sum + item.quantity * item.unitPrice, 0);
 
