@@ -1,5 +1,4 @@
 /** The CLI as a marketer runs it: `node --import tsx cli/outreach.ts …` in a subprocess. */
-import { execFile } from 'node:child_process';
 import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -7,34 +6,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXIT } from '../../../cli/outreach.ts';
 import { campaignJsonSchemaText } from '../../../core/campaigns/json-schema.ts';
 import { loadCampaignDirectory } from '../../../core/campaigns/load.ts';
-import { allItems, CREDENTIALS, freshCampaignsTable, freshTables, REGION, startTestDynamo, type TestDynamo } from './support.ts';
+import { allItems, freshCampaignsTable, freshTables, startTestDynamo, type TestDynamo } from './support.ts';
+import { awsEnvFor, runOutreach } from './support.ts';
 import { DynamoDbCustomerRepository } from '../../../adapters/dynamodb-customers.ts';
 import { DynamoDbTouchpointRepository } from '../../../adapters/dynamodb-touchpoints.ts';
 
 const ROOT = resolve(import.meta.dirname, '../../..');
-const CLI = join(ROOT, 'cli/outreach.ts');
 const SHIPPED = join(ROOT, 'campaigns/check-in.yaml');
-/** `--import tsx` by URL, so the CLI also runs from a campaign directory outside the project. */
-const TSX = import.meta.resolve('tsx');
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Asynchronous on purpose: the in-process dynalite must keep answering while the CLI runs. */
-function outreach(args: string[], env: Record<string, string> = {}, cwd = ROOT): Promise<Run> {
-  const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('AWS_') && !k.endsWith('_TABLE') && k !== 'SENDER_ADDRESS')) as Record<string, string>;
-  return new Promise((done) => {
-    execFile(
-      process.execPath,
-      ['--import', TSX, CLI, ...args],
-      { cwd, env: { ...base, NODE_NO_WARNINGS: '1', ...env }, timeout: 60_000 },
-      (error, stdout, stderr) => done({ code: error ? Number((error as { code?: unknown }).code ?? -1) : 0, stdout, stderr }),
-    );
-  });
-}
+const outreach = (args: string[], env: Record<string, string> = {}, cwd?: string) => runOutreach(args, env, cwd);
 
 const tempDir = () => mkdtempSync(join(tmpdir(), 'outreach-cli-'));
 const shippedText = readFileSync(SHIPPED, 'utf8');
@@ -209,12 +189,7 @@ describe('outreach campaigns preview for a stored customer', () => {
   afterAll(async () => {
     await dynamo?.close();
   });
-  const awsEnv = () => ({
-    AWS_REGION: REGION,
-    AWS_ACCESS_KEY_ID: CREDENTIALS.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: CREDENTIALS.secretAccessKey,
-    AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
-  });
+  const awsEnv = () => awsEnvFor(dynamo);
 
   it("renders with the customer's name, locale and latest order; tables come from the functions' variables", async () => {
     const tables = await freshTables(dynamo);
@@ -278,12 +253,7 @@ describe('outreach campaigns diff / apply against DynamoDB', () => {
   afterAll(async () => {
     await dynamo?.close();
   });
-  const awsEnv = () => ({
-    AWS_REGION: REGION,
-    AWS_ACCESS_KEY_ID: CREDENTIALS.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: CREDENTIALS.secretAccessKey,
-    AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
-  });
+  const awsEnv = () => awsEnvFor(dynamo);
 
   it('diff, apply, apply again, change, diff: the table follows the files, with versions and audit', async () => {
     const table = await freshCampaignsTable(dynamo);

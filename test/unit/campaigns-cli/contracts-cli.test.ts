@@ -1,5 +1,4 @@
 /** `outreach contracts import` as an operator runs it, in a subprocess against dynalite, with the files in examples/contracts/. */
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -12,33 +11,15 @@ import { EXIT } from '../../../cli/outreach.ts';
 import { saveCampaign } from '../../../adapters/dynamodb-campaigns.ts';
 import { loadCampaignDirectory } from '../../../core/campaigns/load.ts';
 import type { TableNames } from '../../../local/dynamodb.ts';
-import { CREDENTIALS, freshTables, REGION, startTestDynamo, type TestDynamo } from './support.ts';
+import { freshTables, startTestDynamo, type TestDynamo } from './support.ts';
+import { awsEnvFor, runOutreach } from './support.ts';
 
 const ROOT = resolve(import.meta.dirname, '../../..');
-const CLI = join(ROOT, 'cli/outreach.ts');
-const TSX = import.meta.resolve('tsx');
 const CSV = 'examples/contracts/contracts.csv';
 const JSONL = 'examples/contracts/contracts.jsonl';
 const WITH_ERRORS = 'examples/contracts/contracts-with-errors.csv';
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Asynchronous on purpose: the in-process dynalite must keep answering while the CLI runs. */
-function outreach(args: string[], env: Record<string, string> = {}): Promise<Run> {
-  const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('AWS_') && !k.endsWith('_TABLE'))) as Record<string, string>;
-  return new Promise((done) => {
-    execFile(
-      process.execPath,
-      ['--import', TSX, CLI, ...args],
-      { cwd: ROOT, env: { ...base, NODE_NO_WARNINGS: '1', ...env }, timeout: 120_000, maxBuffer: 16 * 1024 * 1024 },
-      (error, stdout, stderr) => done({ code: error ? Number((error as { code?: unknown }).code ?? -1) : 0, stdout, stderr }),
-    );
-  });
-}
+const outreach = (args: string[], env: Record<string, string> = {}, cwd?: string) => runOutreach(args, env, cwd);
 
 let dynamo: TestDynamo;
 beforeAll(async () => {
@@ -48,12 +29,7 @@ afterAll(async () => {
   await dynamo?.close();
 });
 
-const awsEnv = () => ({
-  AWS_REGION: REGION,
-  AWS_ACCESS_KEY_ID: CREDENTIALS.accessKeyId,
-  AWS_SECRET_ACCESS_KEY: CREDENTIALS.secretAccessKey,
-  AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
-});
+const awsEnv = () => awsEnvFor(dynamo);
 /** The tables as the local stack's `env` gives them: the functions' own variables. */
 const tableEnv = (t: TableNames) => ({ ...awsEnv(), CONTRACTS_TABLE: t.contracts, CUSTOMERS_TABLE: t.customers, TOUCHPOINTS_TABLE: t.touchpoints });
 

@@ -1,5 +1,4 @@
 /** `outreach campaigns forecast` as a marketer runs it, in a subprocess against dynalite. */
-import { execFile } from 'node:child_process';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { saveCampaign } from '../../../adapters/dynamodb-campaigns.ts';
@@ -10,20 +9,12 @@ import { loadCampaignDirectory } from '../../../core/campaigns/load.ts';
 import type { Touchpoint } from '../../../core/model.ts';
 import { DEFAULT_DISPATCH_SHARDS } from '../../../core/topology.ts';
 import type { TableNames } from '../../../local/dynamodb.ts';
-import { CREDENTIALS, freshTables, REGION, startTestDynamo, type TestDynamo } from './support.ts';
+import { freshTables, startTestDynamo, type TestDynamo } from './support.ts';
+import { awsEnvFor, runOutreach } from './support.ts';
 
 const ROOT = resolve(import.meta.dirname, '../../..');
-const CLI = join(ROOT, 'cli/outreach.ts');
-const TSX = import.meta.resolve('tsx');
 
-function outreach(args: string[], env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
-  const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('AWS_'))) as Record<string, string>;
-  return new Promise((done) => {
-    execFile(process.execPath, ['--import', TSX, CLI, ...args], { cwd: ROOT, env: { ...base, NODE_NO_WARNINGS: '1', ...env }, timeout: 60_000 }, (error, stdout, stderr) =>
-      done({ code: error ? Number((error as { code?: unknown }).code ?? -1) : 0, stdout, stderr }),
-    );
-  });
-}
+const outreach = (args: string[], env: Record<string, string> = {}, cwd?: string) => runOutreach(args, env, cwd);
 
 let dynamo: TestDynamo;
 let tables: TableNames;
@@ -58,12 +49,7 @@ afterAll(async () => {
   await dynamo?.close();
 });
 
-const awsEnv = () => ({
-  AWS_REGION: REGION,
-  AWS_ACCESS_KEY_ID: CREDENTIALS.accessKeyId,
-  AWS_SECRET_ACCESS_KEY: CREDENTIALS.secretAccessKey,
-  AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
-});
+const awsEnv = () => awsEnvFor(dynamo);
 const tableArgs = () => ['--table-touchpoints', tables.touchpoints, '--table-customers', tables.customers, '--table-campaigns', tables.campaigns];
 
 describe('outreach campaigns forecast', () => {

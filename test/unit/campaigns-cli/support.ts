@@ -1,4 +1,7 @@
 /** dynalite in this process on an ephemeral port, with the product's tables (created from TABLES, as the local stack does). */
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ScanCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { createDocumentClient } from '../../../adapters/dynamodb-client.ts';
@@ -39,3 +42,41 @@ export async function allItems(db: DynamoDBDocumentClient, table: string): Promi
   const { Items = [] } = await db.send(new ScanCommand({ TableName: table }));
   return Items.sort((a, b) => `${String(a.campaignId)} ${String(a.version)}`.localeCompare(`${String(b.campaignId)} ${String(b.version)}`));
 }
+
+export interface CliRun {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
+/** `--import tsx` by URL, so the CLI also runs from a directory outside the project. */
+const TSX = import.meta.resolve('tsx');
+export const OUTREACH_CLI = join(ROOT, 'cli/outreach.ts');
+
+/**
+ * Runs `cli/outreach.ts` as a person runs it (node + tsx, what `npm run outreach` starts), in a subprocess with the
+ * caller's environment minus anything that would point it at other tables (AWS_*, *_TABLE, the sender, the bus).
+ * Asynchronous on purpose: the in-process dynalite must keep answering while the CLI runs.
+ */
+export function runOutreach(args: string[], env: Record<string, string> = {}, cwd = ROOT): Promise<CliRun> {
+  const inherited = Object.fromEntries(
+    Object.entries(process.env).filter(([k]) => !k.startsWith('AWS_') && !k.endsWith('_TABLE') && k !== 'SENDER_ADDRESS' && k !== 'EVENT_BUS_NAME'),
+  ) as Record<string, string>;
+  return new Promise((done) => {
+    execFile(
+      process.execPath,
+      ['--import', TSX, OUTREACH_CLI, ...args],
+      { cwd, env: { ...inherited, NODE_NO_WARNINGS: '1', ...env }, timeout: 120_000, maxBuffer: 16 * 1024 * 1024 },
+      (error, stdout, stderr) => done({ code: error ? Number((error as { code?: unknown }).code ?? -1) : 0, stdout, stderr }),
+    );
+  });
+}
+
+/** The AWS SDK environment that points the CLI at the test's dynalite. */
+export const awsEnvFor = (dynamo: TestDynamo): Record<string, string> => ({
+  AWS_REGION: REGION,
+  AWS_ACCESS_KEY_ID: CREDENTIALS.accessKeyId,
+  AWS_SECRET_ACCESS_KEY: CREDENTIALS.secretAccessKey,
+  AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
+});

@@ -3,10 +3,8 @@
  * answers are recorded with the survey use case (signed links, settling into the aggregates) through the DynamoDB
  * adapters, as the survey-answer function records them.
  */
-import { execFile } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoDbSurveyAggregates, DynamoDbSurveyResponses } from '../../../adapters/dynamodb-responses.ts';
 import { EXIT } from '../../../cli/outreach.ts';
@@ -15,33 +13,12 @@ import type { SurveyKind } from '../../../core/surveys/scales.ts';
 import type { TableNames } from '../../../local/dynamodb.ts';
 import { KEYRING, RecordingEvents } from '../surveys/fakes.ts';
 import { CAMPAIGN, click } from '../surveys/support.ts';
-import { CREDENTIALS, freshTables, REGION, startTestDynamo, type TestDynamo } from './support.ts';
+import { freshTables, startTestDynamo, type TestDynamo } from './support.ts';
+import { awsEnvFor, runOutreach } from './support.ts';
 
-const ROOT = resolve(import.meta.dirname, '../../..');
-const CLI = join(ROOT, 'cli/outreach.ts');
-const TSX = import.meta.resolve('tsx');
 const CSAT = 'csat-after-support';
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Asynchronous on purpose: the in-process dynalite must keep answering while the CLI runs. */
-function outreach(args: string[], env: Record<string, string> = {}): Promise<Run> {
-  const base = Object.fromEntries(
-    Object.entries(process.env).filter(([k]) => !k.startsWith('AWS_') && !k.endsWith('_TABLE') && k !== 'EVENT_BUS_NAME'),
-  ) as Record<string, string>;
-  return new Promise((done) => {
-    execFile(
-      process.execPath,
-      ['--import', TSX, CLI, ...args],
-      { cwd: ROOT, env: { ...base, NODE_NO_WARNINGS: '1', ...env }, timeout: 60_000 },
-      (error, stdout, stderr) => done({ code: error ? Number((error as { code?: unknown }).code ?? -1) : 0, stdout, stderr }),
-    );
-  });
-}
+const outreach = (args: string[], env: Record<string, string> = {}, cwd?: string) => runOutreach(args, env, cwd);
 
 let dynamo: TestDynamo;
 beforeAll(async () => {
@@ -51,12 +28,7 @@ afterAll(async () => {
   await dynamo?.close();
 });
 
-const awsEnv = () => ({
-  AWS_REGION: REGION,
-  AWS_ACCESS_KEY_ID: CREDENTIALS.accessKeyId,
-  AWS_SECRET_ACCESS_KEY: CREDENTIALS.secretAccessKey,
-  AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
-});
+const awsEnv = () => awsEnvFor(dynamo);
 /** The tables as the local stack's `env` gives them: the functions' own variables. */
 const tableEnv = (t: TableNames) => ({ ...awsEnv(), RESPONSES_TABLE: t.responses, SURVEY_AGGREGATES_TABLE: t.surveyAggregates });
 
