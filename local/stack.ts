@@ -283,6 +283,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     delete process.env.AWS_SESSION_TOKEN;
     Object.assign(process.env, env);
     process.env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
+    // The functions' CloudWatch metrics (EMF lines on stdout) have no CloudWatch to go to here; the summary counts.
+    process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
     if (!options.handlers) {
       for (const name of FUNCTION_NAMES) await functions.load(name);
     }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { createMetrics, METRIC, publishCounts } from '../../adapters/metrics.ts';
 import { createDocumentClient } from '../../adapters/dynamodb-client.ts';
 import { DynamoDbCustomerRepository } from '../../adapters/dynamodb-customers.ts';
 import { DynamoDbSurveyResponses } from '../../adapters/dynamodb-responses.ts';
@@ -31,10 +32,13 @@ const deps = {
   configurationSet: env.SES_CONFIGURATION_SET,
   cxAddress: env.CX_ADDRESS,
 };
+const metrics = createMetrics();
 
 /** Workflow task (close-the-loop): the Survey Answered event's detail in, the detractor alert (or why none) out. */
 export const handler = async (event: unknown) => {
   const parsed = surveyAnsweredDetailSchema.safeParse(event);
   if (!parsed.success) throw new InvalidInputError(`Survey Answered detail is invalid: ${describeIssues(parsed.error.issues).join('; ')}`);
-  return buildDetractorAlert(parsed.data, deps);
+  const decision = await buildDetractorAlert(parsed.data, deps);
+  if (decision.alert) publishCounts(metrics, { [METRIC.detractorAlerts]: 1 });
+  return decision;
 };

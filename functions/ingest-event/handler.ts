@@ -4,6 +4,7 @@ import { DynamoDbCustomerRepository } from '../../adapters/dynamodb-customers.ts
 import { DynamoDbTouchpointRepository } from '../../adapters/dynamodb-touchpoints.ts';
 import { envCacheSeconds, envShardCount, envString, parseEnv } from '../../adapters/env.ts';
 import { createLogger } from '../../adapters/logger.ts';
+import { createMetrics, METRIC, publishCounts } from '../../adapters/metrics.ts';
 import { InvalidEventError } from '../../core/errors.ts';
 import { parseCommerceEvent } from '../../core/events.ts';
 import { ingestCommerceEvent } from '../../core/use-cases/ingest-commerce-event.ts';
@@ -22,6 +23,7 @@ const deps = {
   campaigns: new DynamoDbCampaignCatalog(env.CAMPAIGNS_TABLE, db, env.CAMPAIGN_CACHE_SECONDS * 1000),
 };
 const logger = createLogger('ingest-event');
+const metrics = createMetrics();
 
 /** EventBridge target for commerce events. An invalid event throws, so Lambda sends it to the dead-letter queue. */
 export const handler = async (event: unknown) => {
@@ -39,5 +41,10 @@ export const handler = async (event: unknown) => {
     created: result.touchpointsCreated.length,
     cancelled: result.touchpointsCancelled.length,
   });
+  // Hard bounces and complaints, for the reputation alarms (a rare redelivered SES event counts twice; SES's own
+  // account-level rates stay the reference).
+  if (result.action === 'recipient-suppressed') {
+    publishCounts(metrics, { [parsed.type === 'Email Complaint Received' ? METRIC.complaints : METRIC.bounces]: 1 });
+  }
   return result;
 };

@@ -6,6 +6,7 @@ import { DynamoDbTouchpointRepository } from '../../adapters/dynamodb-touchpoint
 import { envCacheSeconds, envShardCount, envString, parseEnv } from '../../adapters/env.ts';
 import { EventBridgePublisher } from '../../adapters/eventbridge-publisher.ts';
 import { createLogger } from '../../adapters/logger.ts';
+import { createMetrics, METRIC, publishCounts } from '../../adapters/metrics.ts';
 import { secretsManagerSigningKey } from '../../adapters/secrets-signing-key.ts';
 import { localeFromAcceptLanguage } from '../../core/surveys/pages.ts';
 import { keyringFromSecret } from '../../core/surveys/tokens.ts';
@@ -31,6 +32,7 @@ const deps = {
   keyring: keyringFromSecret(secretsManagerSigningKey(env.SURVEY_KEYRING_SECRET_ARN)),
 };
 const logger = createLogger('survey-answer');
+const metrics = createMetrics();
 
 /** The form body of a POST: urlencoded, base64-encoded by API Gateway when it is not text it recognises. */
 function formOf(event: APIGatewayProxyEventV2): URLSearchParams {
@@ -52,6 +54,7 @@ export const handler = async (event: APIGatewayProxyEventV2): Promise<APIGateway
   );
   // Ids and the outcome only: never the score's customer, comment or address.
   logger.info('survey link', { method, outcome: result.outcome, ...(result.surveyId ? { surveyId: result.surveyId } : {}) });
+  if (result.outcome === 'recorded' || result.outcome === 'changed') publishCounts(metrics, { [METRIC.surveyAnswers]: 1 });
   return {
     statusCode: result.page.status,
     headers: {

@@ -1,5 +1,5 @@
 import { Duration } from 'aws-cdk-lib';
-import { Alarm, ComparisonOperator, type IMetric, MathExpression, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
+import { Alarm, ComparisonOperator, type IMetric, MathExpression, Metric, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Key } from 'aws-cdk-lib/aws-kms';
@@ -9,6 +9,7 @@ import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import { METRIC, METRICS_NAMESPACE, METRICS_SERVICE } from '../../adapters/metrics.ts';
 import { pascalCase } from '../naming.ts';
 
 export interface OutreachAlarmsProps {
@@ -42,11 +43,11 @@ export class OutreachAlarms extends Construct {
     if (props.alertEmail) this.topic.addSubscription(new EmailSubscription(props.alertEmail));
 
     const alarms: Alarm[] = [];
-    const alarm = (alarmId: string, description: string, metric: IMetric) => {
+    const alarm = (alarmId: string, description: string, metric: IMetric, threshold = 0) => {
       const created = new Alarm(this, alarmId, {
         alarmDescription: description,
         metric,
-        threshold: 0,
+        threshold,
         comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
         evaluationPeriods: 1,
         treatMissingData: TreatMissingData.NOT_BREACHING,
@@ -74,6 +75,24 @@ export class OutreachAlarms extends Construct {
         }),
       );
     }
+    // Sender reputation, from the functions' EMF metrics (adapters/metrics.ts): SES reviews an account above a 5 %
+    // bounce rate or a 0.1 % complaint rate, and may pause its sending at 10 % / 0.5 %. Alert well before that, per day.
+    const daily = (metricName: string) =>
+      new Metric({ namespace: METRICS_NAMESPACE, metricName, dimensionsMap: { service: METRICS_SERVICE }, statistic: 'Sum', period: Duration.days(1) });
+    const rate = (numerator: string) =>
+      new MathExpression({
+        // Only meaningful with volume: below 100 emails a day a single bounce is noise.
+        expression: 'IF(sent >= 100, 100 * FILL(n, 0) / sent, 0)',
+        usingMetrics: { n: daily(numerator), sent: daily(METRIC.emailsSent) },
+        period: Duration.days(1),
+      });
+    alarm('BounceRate', 'Hard bounces above 4 % of the emails sent in a day (SES reviews accounts at 5 %): check the address source.', rate(METRIC.bounces), 4);
+    alarm(
+      'ComplaintRate',
+      'Complaints above 0.08 % of the emails sent in a day (SES reviews accounts at 0.1 %): check consent and frequency caps.',
+      rate(METRIC.complaints),
+      0.08,
+    );
     this.alarms = alarms;
   }
 }

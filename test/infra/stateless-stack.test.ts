@@ -351,7 +351,24 @@ describe('stateless stack', () => {
       expect(alarmsOn('Errors')).toHaveLength(FUNCTION_NAMES.length);
       expect(alarmsOn('ExecutionsFailed')).toHaveLength(Object.keys(ALL_WORKFLOWS).length);
       for (const alarm of Object.values(template.findResources('AWS::CloudWatch::Alarm'))) {
-        expect(alarm.Properties).toMatchObject({ Threshold: 0, ComparisonOperator: 'GreaterThanThreshold', AlarmActions: [{ Ref: expect.stringMatching(/AlarmsTopic/) }] });
+        const reputation = JSON.stringify(alarm.Properties).includes('"Outreach"');
+        expect(alarm.Properties).toMatchObject({
+          Threshold: reputation ? expect.any(Number) : 0,
+          ComparisonOperator: 'GreaterThanThreshold',
+          AlarmActions: [{ Ref: expect.stringMatching(/AlarmsTopic/) }],
+        });
+      }
+    });
+
+    it('alarms on the daily hard-bounce and complaint rates of the functions\' EMF metrics, below SES\'s review thresholds', () => {
+      const rates = Object.values(template.findResources('AWS::CloudWatch::Alarm')).filter((alarm) => JSON.stringify(alarm.Properties).includes('"Outreach"'));
+      const byMetric = (name: string) => rates.find((alarm) => JSON.stringify(alarm.Properties.Metrics).includes(`"${name}"`))!;
+      expect(rates).toHaveLength(2);
+      expect(byMetric('Bounces').Properties).toMatchObject({ Threshold: 4 });
+      expect(byMetric('Complaints').Properties).toMatchObject({ Threshold: 0.08 });
+      for (const alarm of rates) {
+        expect(JSON.stringify(alarm.Properties.Metrics)).toContain('"EmailsSent"');
+        expect(JSON.stringify(alarm.Properties.Metrics)).toContain('"service","Value":"outreach"');
       }
     });
 
