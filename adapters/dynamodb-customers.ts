@@ -3,6 +3,11 @@ import type { Customer, LatestSurveyAnswer } from '../core/model.ts';
 import type { CustomerProfile, CustomerRepository } from '../core/ports.ts';
 import { createDocumentClient, isConditionFailure, writeIfCondition } from './dynamodb-client.ts';
 
+/**
+ * The customers table. Beside the profile: `orderIds` (string set), `firstPurchaseAt` (set by the first recorded
+ * purchase), `latestSurvey` (map per scale) and `renewalKeys`, a string set of `<contractId>#<newEndDate>`, one per
+ * contract renewal: adding to a set is idempotent, so a repeated renewal event counts once, and `renewals` is its size.
+ */
 export class DynamoDbCustomerRepository implements CustomerRepository {
   constructor(
     private readonly tableName: string,
@@ -12,8 +17,12 @@ export class DynamoDbCustomerRepository implements CustomerRepository {
   async get(customerId: string): Promise<Customer | undefined> {
     const { Item } = await this.db.send(new GetCommand({ TableName: this.tableName, Key: { customerId }, ConsistentRead: true }));
     if (!Item) return undefined;
-    const { orderIds, ...rest } = Item;
-    return { ...(rest as Omit<Customer, 'orderIds'>), orderIds: orderIds instanceof Set ? [...orderIds].sort() : [] };
+    const { orderIds, renewalKeys, ...rest } = Item;
+    return {
+      ...(rest as Omit<Customer, 'orderIds' | 'renewals'>),
+      orderIds: orderIds instanceof Set ? [...orderIds].sort() : [],
+      ...(renewalKeys instanceof Set ? { renewals: renewalKeys.size } : {}),
+    };
   }
 
   async recordProfile(profile: CustomerProfile, eventTime: string): Promise<void> {
@@ -30,7 +39,8 @@ export class DynamoDbCustomerRepository implements CustomerRepository {
           Key: { customerId: profile.customerId },
           UpdateExpression:
             'SET email = :email, #name = :name, #timeZone = :tz, locale = :locale, marketingConsent = :consent, ' +
-            `profileUpdatedAt = :t, createdAt = if_not_exists(createdAt, :t)${orderId !== undefined ? ' ADD orderIds :orders' : ''}`,
+            'profileUpdatedAt = :t, createdAt = if_not_exists(createdAt, :t)' +
+            (orderId !== undefined ? ', firstPurchaseAt = if_not_exists(firstPurchaseAt, :t) ADD orderIds :orders' : ''),
           ConditionExpression: 'attribute_not_exists(profileUpdatedAt) OR profileUpdatedAt <= :t',
           ExpressionAttributeNames: { '#name': 'name', '#timeZone': 'timeZone' },
           ExpressionAttributeValues: {
@@ -47,12 +57,13 @@ export class DynamoDbCustomerRepository implements CustomerRepository {
     } catch (error) {
       if (!isConditionFailure(error)) throw error;
       if (orderId === undefined) return;
+      // The item exists (the condition failed on its newer profile): the order, and the first purchase if none yet.
       await this.db.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: { customerId: profile.customerId },
-          UpdateExpression: 'ADD orderIds :orders',
-          ExpressionAttributeValues: orders,
+          UpdateExpression: 'SET firstPurchaseAt = if_not_exists(firstPurchaseAt, :t) ADD orderIds :orders',
+          ExpressionAttributeValues: { ':t': eventTime, ...orders },
         }),
       );
     }
@@ -105,6 +116,22 @@ export class DynamoDbCustomerRepository implements CustomerRepository {
       if (written) return true;
     }
     return false;
+  }
+
+  async recordRenewal(customerId: string, contractId: string, newEndDate: string): Promise<boolean> {
+    const key = `${contractId}#${newEndDate}`;
+    // Conditional so the answer says whether this renewal was new; the ADD alone would already be idempotent.
+    return writeIfCondition(
+      this.db.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { customerId },
+          UpdateExpression: 'ADD renewalKeys :keys',
+          ConditionExpression: 'attribute_exists(customerId) AND NOT contains(renewalKeys, :key)',
+          ExpressionAttributeValues: { ':keys': new Set([key]), ':key': key },
+        }),
+      ),
+    );
   }
 
   async markUnsubscribed(customerId: string, at: string): Promise<boolean> {

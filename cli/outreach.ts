@@ -126,6 +126,7 @@ function triggerFilters(trigger: Campaign['trigger']): string[] {
     ...(trigger.currencies ? [`currencies ${trigger.currencies.join(', ')}`] : []),
     ...(trigger.minimumTotal ? [`total ≥ ${trigger.minimumTotal}`] : []),
     ...(trigger.lastNps ? [`last NPS ${trigger.lastNps.join(', ')}`] : []),
+    ...(trigger.loyaltyTiers ? [`tiers ${trigger.loyaltyTiers.join(', ')}`] : []),
   ];
 }
 

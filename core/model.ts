@@ -13,6 +13,13 @@ export interface Customer {
   suppressedAt?: string;
   suppressionReason?: string;
   orderIds: string[];
+  /** When the first purchase was recorded (event time; set once). Absent for customers without one. */
+  firstPurchaseAt?: string;
+  /**
+   * Contract renewals recorded (each renewal of a contract to a new end date counts once, however often its event
+   * arrives). Absent: none. See core/loyalty/profile.ts for what reads it.
+   */
+  renewals?: number;
   /** The latest answer to each survey scale (nps, csat, ces): what loyalty rules and campaign filters read. */
   latestSurvey?: Partial<Record<'nps' | 'csat' | 'ces', LatestSurveyAnswer>>;
   /** Event time of the latest profile data applied, so an older event never overwrites a newer profile. */

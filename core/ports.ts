@@ -9,7 +9,7 @@ export interface CustomerRepository {
   get(customerId: string): Promise<Customer | undefined>;
   /**
    * Creates the customer or applies the profile if `eventTime` is not older than the stored profile; always
-   * records the order id. Idempotent.
+   * records the order id, and `firstPurchaseAt` (= `eventTime`) unless a purchase was recorded already. Idempotent.
    */
   recordPurchase(profile: CustomerProfile, orderId: string, eventTime: string): Promise<void>;
   /** `recordPurchase` without an order (a contract event carries the profile too). */
@@ -23,6 +23,12 @@ export interface CustomerRepository {
    * `answeredAt`); false when the customer does not exist or a newer answer wins.
    */
   recordSurveyAnswer(customerId: string, scale: 'nps' | 'csat' | 'ces', answer: LatestSurveyAnswer): Promise<boolean>;
+  /**
+   * Counts a renewal of the customer's contract `contractId` to the new end date `newEndDate` in `renewals`, once: the
+   * same renewal again (a repeated event) changes nothing. False when it was counted already or the customer does not
+   * exist.
+   */
+  recordRenewal(customerId: string, contractId: string, newEndDate: string): Promise<boolean>;
 }
 
 /** A row of the due index: enough to start the workflow without reading the item. */

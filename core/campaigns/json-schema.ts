@@ -19,6 +19,8 @@ const DESCRIPTIONS: Readonly<Record<string, string>> = {
   'trigger.currencies': 'Only purchases in these ISO 4217 currencies',
   'trigger.skus': 'Only purchases with an item of one of these SKUs; a trailing * matches a prefix, e.g. MUG-*',
   'trigger.segments': 'Only customers in one of these segments (the purchase event\'s `segments`), e.g. [vip]',
+  'trigger.loyaltyTiers':
+    'Only customers in one of these loyalty tiers, this purchase counted: new, regular (2+ purchases or 90+ days), loyal (5+ purchases or a contract renewal), champion (loyal and latest NPS promoter); a detractor is never above regular',
   delay: 'ISO-8601 duration after purchasedAt, in the customer\'s zone, e.g. P3D or PT12H',
   quietHours: 'Local window without email; a touchpoint due inside moves to `end` (may wrap midnight)',
   'quietHours.start': 'Local time "HH:mm", e.g. "21:00"',
@@ -58,6 +60,8 @@ function describe(node: JsonSchemaNode, prefix: string): void {
     describe(child, path);
     // Array elements (variants[]) are described under the array's path: `variants.id`.
     if (child.items && typeof child.items === 'object') describe(child.items as JsonSchemaNode, path);
+    // So are the options of a union (trigger's events): `trigger.minimumTotal`.
+    for (const option of (child.anyOf ?? child.oneOf ?? []) as JsonSchemaNode[]) describe(option, path);
   }
 }
 

@@ -8,6 +8,7 @@ import { DateTime } from 'luxon';
 import { isIsoDuration, isSendAllowed, WEEKDAYS } from '../schedule.ts';
 import { DETAIL_TYPES } from '../topology.ts';
 import { SURVEY_KINDS } from '../surveys/scales.ts';
+import { LOYALTY_TIERS } from '../loyalty/profile.ts';
 
 const duration = (example: string) =>
   z.string().refine(isIsoDuration, {
@@ -141,6 +142,11 @@ const purchaseTrigger = z
     lastNps: z
       .array(z.enum([...NPS_CATEGORIES, 'none'], { error: 'must be promoter, passive, detractor or none' }))
       .min(1)
+      .optional(),
+    /** Only customers whose loyalty tier (core/loyalty/profile.ts), with this purchase counted, is one of these. */
+    loyaltyTiers: z
+      .array(z.enum(LOYALTY_TIERS, { error: `must be one of ${LOYALTY_TIERS.join(', ')}` }))
+      .min(1, 'must list at least one tier, e.g. [loyal, champion]')
       .optional(),
   })
   .strict();

@@ -78,11 +78,14 @@ export interface SweepCursorStore {
 }
 
 /**
- * What contract events need from the customers table. `recordProfile` is `CustomerRepository.recordPurchase`
- * without an order: create the customer, or apply the profile if `eventTime` is not older than the stored one
- * (keeping orderIds, unsubscribe and suppression). Not yet on CustomerRepository: the integrator adds it.
+ * What contract events need from the customers table (a subset of CustomerRepository). `recordProfile` is
+ * `CustomerRepository.recordPurchase` without an order: create the customer, or apply the profile if `eventTime` is
+ * not older than the stored one (keeping orderIds, unsubscribe and suppression). `recordRenewal` counts a renewal of
+ * a contract to a new end date on the customer once (the loyalty profile's `renewals`); false when it was counted
+ * already or the customer does not exist.
  */
 export interface ContractCustomers {
   get(customerId: string): Promise<Customer | undefined>;
   recordProfile(profile: CustomerProfile, eventTime: string): Promise<void>;
+  recordRenewal(customerId: string, contractId: string, newEndDate: string): Promise<boolean>;
 }

@@ -197,13 +197,15 @@ const MAX_ATTEMPTS = 5;
  *
  * Primary course:
  *  1. Started records the customer's profile; Started and Updated create or update the contract, Renewed sets the
- *     new end date (status RENEWED, outcome RENEWED for the old term), Cancelled ends it (outcome CHURNED). Each
+ *     new end date (status RENEWED, outcome RENEWED for the old term) and counts the renewal on the customer (their
+ *     loyalty profile's `renewals`, once per contract and new end date), Cancelled ends it (outcome CHURNED). Each
  *     applies only if the event is newer than the contract's version: an older event changes nothing.
  *  2. Pending reminders that no longer fit are cancelled: all of them for a cancelled contract, those of another
  *     end date for a running one (the renewed or moved term).
  *  3. With `planning`, reminders of the (new) term whose day a sweep has already passed over are planned now, if
  *     still ahead.
- * Re-delivering the same event redoes 2 and 3 only, which change nothing the second time.
+ * Re-delivering the same event redoes 2 and 3 only (and a renewal's count, which is kept once), which change nothing
+ * the second time.
  */
 export async function applyContractEvent(event: ContractEvent, deps: ContractEventDeps): Promise<ContractEventResult> {
   const now = utcInstant(event.time);
@@ -288,6 +290,8 @@ async function applyRenewed(renewed: ContractRenewed, now: string, deps: Contrac
     const existing = await deps.contracts.get(contractId);
     if (!existing) return eventResult('unknown-contract', contractId);
     if (existing.version === at && existing.status === 'RENEWED' && existing.endDate === endDate) {
+      // The same event again (a retry after a partial failure): count the renewal if the first try did not get to it.
+      await deps.customers.recordRenewal(existing.customerId, contractId, endDate);
       return reconcile(existing, now, deps, eventResult('stale-event', contractId));
     }
     if (existing.version >= at) return eventResult('stale-event', contractId);
@@ -297,6 +301,8 @@ async function applyRenewed(renewed: ContractRenewed, now: string, deps: Contrac
     const outcome = { result: 'RENEWED' as const, at, remindersSent: sentFor(reminders, existing.endDate), endDate: existing.endDate };
     const terms = definedOnly(changes);
     if (await deps.contracts.markRenewed(contractId, { ...terms, endDate, endsAt, at, outcome })) {
+      // The customer's loyalty profile counts it (once per contract and new end date, however often this runs).
+      await deps.customers.recordRenewal(existing.customerId, contractId, endDate);
       const renewals = existing.renewals + 1;
       const next: Contract = { ...existing, ...terms, status: 'RENEWED', endDate, endsAt, renewals, outcome, version: at, updatedAt: at };
       return reconcile(next, now, deps, eventResult('contract-renewed', contractId));

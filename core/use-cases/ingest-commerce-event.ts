@@ -1,6 +1,7 @@
 import { chooseVariant, isActiveAt, isHeldOut } from '../campaigns/assignment.ts';
 import { skuMatches, type Campaign } from '../campaigns/schema.ts';
 import type { CommerceEvent, PurchaseCompleted } from '../events.ts';
+import { loyaltyProfile } from '../loyalty/profile.ts';
 import { CANCELLABLE_STATUSES, type Customer, type Touchpoint, type TouchpointContext } from '../model.ts';
 import type { SurveyAnsweredDetail } from '../surveys/events.ts';
 import type { CampaignCatalog, CustomerRepository, TouchpointRepository } from '../ports.ts';
@@ -23,8 +24,9 @@ export interface IngestResult {
  * Applies one commerce event.
  *
  * Primary course (purchase):
- *  1. Record the purchase on the customer (profile upsert, order id added).
- *  2. Match the enabled campaigns active at the event time (activeFrom/activeUntil) whose trigger the purchase meets.
+ *  1. Record the purchase on the customer (profile upsert, order id added, first purchase time kept).
+ *  2. Match the enabled campaigns active at the event time (activeFrom/activeUntil) whose trigger the purchase meets;
+ *     `lastNps` and `loyaltyTiers` read the customer as stored after step 1 (this purchase counted).
  *  3. For each, plan a touchpoint at purchase time + delay, moved out of the recipient's quiet hours, with the
  *     customer's A/B variant; a customer in the campaign's holdout gets a HELD_OUT touchpoint instead (never sent).
  *  4. Write it under a deterministic id; an existing id (a duplicated event) writes nothing.
@@ -78,21 +80,29 @@ async function recordPurchase(purchase: PurchaseCompleted, eventTime: string, de
   const created: string[] = [];
   const now = toUtcIso(eventTime);
   const campaigns = await deps.campaigns.listActive();
-  // The loyalty fields are read only when a campaign filters on them.
-  const needsCustomer = campaigns.some((c) => c.trigger.event === 'Purchase Completed' && c.trigger.lastNps !== undefined);
+  // The loyalty fields are read only when a campaign filters on them, as stored after this purchase was recorded.
+  const needsCustomer = campaigns.some(
+    (c) => c.trigger.event === 'Purchase Completed' && (c.trigger.lastNps !== undefined || c.trigger.loyaltyTiers !== undefined),
+  );
   const customer = needsCustomer ? await deps.customers.get(purchase.customerId) : undefined;
   for (const campaign of campaigns) {
-    if (!isActiveAt(campaign, now) || !qualifies(campaign, purchase, customer)) continue;
+    if (!isActiveAt(campaign, now) || !qualifies(campaign, purchase, customer, now)) continue;
     const touchpoint = planTouchpoint(campaign, purchase, toUtcIso(eventTime));
     if (await deps.touchpoints.create(touchpoint)) created.push(touchpoint.touchpointId);
   }
   return { action: 'purchase-recorded', touchpointsCreated: created, touchpointsCancelled: [] };
 }
 
-export function qualifies(campaign: Campaign, purchase: PurchaseCompleted, customer?: Customer): boolean {
+/**
+ * Whether a purchase meets the campaign's trigger. `customer` is the customer as stored after the purchase was
+ * recorded (needed by `lastNps` and `loyaltyTiers`; without it a `loyaltyTiers` filter never matches), `now` the event
+ * time the loyalty tier is evaluated at (default: the purchase time).
+ */
+export function qualifies(campaign: Campaign, purchase: PurchaseCompleted, customer?: Customer, now: string = toUtcIso(purchase.purchasedAt)): boolean {
   const { trigger } = campaign;
   if (trigger.event !== 'Purchase Completed') return false;
   if (trigger.lastNps && !trigger.lastNps.includes((customer?.latestSurvey?.nps?.category as 'promoter' | undefined) ?? 'none')) return false;
+  if (trigger.loyaltyTiers && !(customer && trigger.loyaltyTiers.includes(loyaltyProfile(customer, now).tier))) return false;
   if (trigger.minimumTotal !== undefined && purchase.total < trigger.minimumTotal) return false;
   if (trigger.currencies && !trigger.currencies.includes(purchase.currency)) return false;
   if (trigger.categories && !purchase.items.some((item) => item.category && trigger.categories!.includes(item.category))) {

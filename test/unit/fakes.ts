@@ -30,17 +30,28 @@ export class InMemoryCustomers implements CustomerRepository {
   async recordPurchase(profile: CustomerProfile, orderId: string | undefined, eventTime: string) {
     const existing = this.items.get(profile.customerId);
     const orderIds = [...new Set([...(existing?.orderIds ?? []), ...(orderId !== undefined ? [orderId] : [])])].sort();
+    // Like `firstPurchaseAt = if_not_exists(firstPurchaseAt, :t)`, only with an order.
+    const firstPurchaseAt = existing?.firstPurchaseAt ?? (orderId !== undefined ? eventTime : undefined);
+    const first = firstPurchaseAt !== undefined ? { firstPurchaseAt } : {};
     if (existing && existing.profileUpdatedAt > eventTime) {
-      existing.orderIds = orderIds;
+      Object.assign(existing, { orderIds, ...first });
       return;
     }
     this.items.set(profile.customerId, {
       ...existing,
       ...profile,
       orderIds,
+      ...first,
       profileUpdatedAt: eventTime,
       createdAt: existing?.createdAt ?? eventTime,
     });
+  }
+
+  /** `<contractId>#<newEndDate>` per customer, as the adapter's `renewalKeys` set; `renewals` is its size. */
+  readonly renewalKeys = new Map<string, Set<string>>();
+
+  async recordRenewal(customerId: string, contractId: string, newEndDate: string) {
+    return recordRenewalIn(this.items, this.renewalKeys, customerId, contractId, newEndDate);
   }
 
   async markSuppressed(customerId: string, reason: string, at: string) {
@@ -64,6 +75,24 @@ export class InMemoryCustomers implements CustomerRepository {
     customer.unsubscribedAt = at;
     return true;
   }
+}
+
+/** The renewal counting both customer fakes share: one key per contract renewal, counted once. */
+export function recordRenewalIn(
+  items: Map<string, Customer>,
+  keys: Map<string, Set<string>>,
+  customerId: string,
+  contractId: string,
+  newEndDate: string,
+): boolean {
+  const customer = items.get(customerId);
+  const key = `${contractId}#${newEndDate}`;
+  const set = keys.get(customerId) ?? new Set<string>();
+  if (!customer || set.has(key)) return false;
+  set.add(key);
+  keys.set(customerId, set);
+  customer.renewals = set.size;
+  return true;
 }
 
 interface StoredTouchpoint extends Touchpoint {

@@ -31,7 +31,7 @@ const profileUpdate = {
   Key: { customerId: 'cust-001' },
   UpdateExpression:
     'SET email = :email, #name = :name, #timeZone = :tz, locale = :locale, marketingConsent = :consent, ' +
-    'profileUpdatedAt = :t, createdAt = if_not_exists(createdAt, :t) ADD orderIds :orders',
+    'profileUpdatedAt = :t, createdAt = if_not_exists(createdAt, :t), firstPurchaseAt = if_not_exists(firstPurchaseAt, :t) ADD orderIds :orders',
   ConditionExpression: 'attribute_not_exists(profileUpdatedAt) OR profileUpdatedAt <= :t',
   ExpressionAttributeNames: { '#name': 'name', '#timeZone': 'timeZone' },
   ExpressionAttributeValues: {
@@ -65,7 +65,25 @@ describe('DynamoDbCustomerRepository.recordPurchase', () => {
     expect(ddb).toHaveReceivedCommandExactlyOnceWith(UpdateCommand, profileUpdate);
   });
 
-  it('only adds the order id when a newer event already set the profile', async () => {
+  it('records the profile without an order (recordProfile) and leaves orderIds and firstPurchaseAt alone', async () => {
+    // Prepare
+    ddb.on(UpdateCommand).resolves({});
+
+    // Act
+    await repository().recordProfile(profile, EVENT_TIME);
+
+    // Assess
+    const { ':orders': _orders, ...values } = profileUpdate.ExpressionAttributeValues;
+    expect(ddb).toHaveReceivedCommandExactlyOnceWith(UpdateCommand, {
+      ...profileUpdate,
+      UpdateExpression:
+        'SET email = :email, #name = :name, #timeZone = :tz, locale = :locale, marketingConsent = :consent, ' +
+        'profileUpdatedAt = :t, createdAt = if_not_exists(createdAt, :t)',
+      ExpressionAttributeValues: values,
+    });
+  });
+
+  it('only adds the order id (and the first purchase time if none yet) when a newer event already set the profile', async () => {
     // Prepare
     ddb.on(UpdateCommand).rejectsOnce(conditionFailed()).resolves({});
 
@@ -81,8 +99,8 @@ describe('DynamoDbCustomerRepository.recordPurchase', () => {
     expect(ddb).toHaveReceivedNthCommandWith(UpdateCommand, 2, {
       TableName: TABLE,
       Key: { customerId: 'cust-001' },
-      UpdateExpression: 'ADD orderIds :orders',
-      ExpressionAttributeValues: { ':orders': new Set(['order-1001']) },
+      UpdateExpression: 'SET firstPurchaseAt = if_not_exists(firstPurchaseAt, :t) ADD orderIds :orders',
+      ExpressionAttributeValues: { ':t': EVENT_TIME, ':orders': new Set(['order-1001']) },
     });
     const fallback = ddb.commandCalls(UpdateCommand)[1]?.args[0].input;
     expect(fallback?.ConditionExpression).toBeUndefined();
@@ -172,6 +190,42 @@ describe('DynamoDbCustomerRepository.markSuppressed', () => {
   });
 });
 
+describe('DynamoDbCustomerRepository.recordRenewal', () => {
+  const renewal = {
+    TableName: TABLE,
+    Key: { customerId: 'cust-001' },
+    UpdateExpression: 'ADD renewalKeys :keys',
+    ConditionExpression: 'attribute_exists(customerId) AND NOT contains(renewalKeys, :key)',
+    ExpressionAttributeValues: { ':keys': new Set(['ctr-1#2028-03-28']), ':key': 'ctr-1#2028-03-28' },
+  };
+
+  it('adds <contractId>#<newEndDate> to the renewalKeys set of an existing customer, once', async () => {
+    // Prepare
+    ddb.on(UpdateCommand).resolvesOnce({}).rejectsOnce(conditionFailed());
+
+    // Act
+    const first = await repository().recordRenewal('cust-001', 'ctr-1', '2028-03-28');
+    const again = await repository().recordRenewal('cust-001', 'ctr-1', '2028-03-28');
+
+    // Assess
+    expect([first, again]).toEqual([true, false]);
+    expect(ddb).toHaveReceivedNthCommandWith(UpdateCommand, 1, renewal);
+    expect(ddb).toHaveReceivedNthCommandWith(UpdateCommand, 2, renewal);
+  });
+
+  it('rethrows other errors', async () => {
+    // Prepare
+    const error = new Error('socket hang up');
+    ddb.on(UpdateCommand).rejects(error);
+
+    // Act
+    const attempt = repository().recordRenewal('cust-001', 'ctr-1', '2028-03-28');
+
+    // Assess
+    await expect(attempt).rejects.toBe(error);
+  });
+});
+
 describe('DynamoDbCustomerRepository.get', () => {
   it('reads consistently and turns the orderIds string set into a sorted array', async () => {
     // Prepare
@@ -189,6 +243,33 @@ describe('DynamoDbCustomerRepository.get', () => {
       profileUpdatedAt: EVENT_TIME,
       createdAt: EVENT_TIME,
       orderIds: ['order-1', 'order-10', 'order-2'],
+    });
+  });
+
+  it('reports the size of the renewalKeys set as renewals (not the set), and firstPurchaseAt as stored', async () => {
+    // Prepare
+    ddb.on(GetCommand).resolves({
+      Item: {
+        ...profile,
+        profileUpdatedAt: EVENT_TIME,
+        createdAt: EVENT_TIME,
+        firstPurchaseAt: EVENT_TIME,
+        orderIds: new Set(['order-1']),
+        renewalKeys: new Set(['ctr-1#2027-03-28', 'ctr-1#2028-03-28', 'ctr-2#2027-09-30']),
+      },
+    });
+
+    // Act
+    const customer = await repository().get('cust-001');
+
+    // Assess
+    expect(customer).toStrictEqual({
+      ...profile,
+      profileUpdatedAt: EVENT_TIME,
+      createdAt: EVENT_TIME,
+      firstPurchaseAt: EVENT_TIME,
+      orderIds: ['order-1'],
+      renewals: 3,
     });
   });
 
@@ -218,9 +299,12 @@ describe('DynamoDbCustomerRepository expressions', () => {
     // Act
     await r.recordPurchase(profile, 'order-1001', EVENT_TIME);
     await r.markUnsubscribed('cust-001', EVENT_TIME);
+    await r.recordProfile(profile, EVENT_TIME);
+    await r.recordRenewal('cust-001', 'ctr-1', '2028-03-28');
 
     // Assess
-    const problems = sentRequests(ddb).map(({ input }) => expressionProblem(input));
-    expect(problems).toEqual([undefined, undefined, undefined]);
+    const requests = sentRequests(ddb);
+    expect(requests).toHaveLength(5);
+    expect(requests.map(({ input }) => expressionProblem(input))).toEqual([undefined, undefined, undefined, undefined, undefined]);
   });
 });

@@ -129,6 +129,39 @@ describe('applyContractEvent', () => {
     expect((await deps.contracts.get('ctr-1'))?.renewals).toBe(1);
   });
 
+  it("counts a renewal once on the customer's loyalty profile when the event is delivered twice", async () => {
+    await applyContractEvent(event('Contract Started', startedDetail()), deps);
+    const renewed = event('Contract Renewed', { endDate: '2028-03-28', occurredAt: '2027-03-05T10:00:00Z' });
+
+    await applyContractEvent(renewed, deps);
+    await applyContractEvent(renewed, deps);
+
+    expect((await deps.customers.get('cust-1'))?.renewals).toBe(1);
+    expect(deps.customers.renewalKeys.get('cust-1')).toEqual(new Set(['ctr-1#2028-03-28']));
+    // The next renewal (a year on) counts; an older renewal arriving late changes nothing.
+    await applyContractEvent(event('Contract Renewed', { endDate: '2029-03-28', occurredAt: '2028-03-01T10:00:00Z' }), deps);
+    await applyContractEvent(event('Contract Renewed', { endDate: '2028-06-30', occurredAt: '2027-02-01T10:00:00Z' }), deps);
+    expect((await deps.customers.get('cust-1'))?.renewals).toBe(2);
+  });
+
+  it('counts the renewal when the event is retried after the count failed the first time', async () => {
+    await applyContractEvent(event('Contract Started', startedDetail()), deps);
+    const renewed = event('Contract Renewed', { endDate: '2028-03-28', occurredAt: '2027-03-05T10:00:00Z' });
+    const record = deps.customers.recordRenewal.bind(deps.customers);
+    deps.customers.recordRenewal = async () => {
+      throw new Error('throttled');
+    };
+    await expect(applyContractEvent(renewed, deps)).rejects.toThrow('throttled');
+    expect((await deps.contracts.get('ctr-1'))?.status).toBe('RENEWED');
+    deps.customers.recordRenewal = record;
+
+    const retry = await applyContractEvent(renewed, deps);
+
+    expect(retry.action).toBe('stale-event');
+    expect((await deps.customers.get('cust-1'))?.renewals).toBe(1);
+    expect((await deps.contracts.get('ctr-1'))?.renewals).toBe(1);
+  });
+
   it('on cancellation, cancels every pending reminder, records churn, and takes the contract out of the sweep', async () => {
     await applyContractEvent(event('Contract Started', startedDetail()), deps);
     await sweepDaily('2027-01-20', '2027-03-01');

@@ -9,6 +9,7 @@ import {
   isRunning,
 } from '../../../core/contracts/model.ts';
 import type { ContractCustomers, ContractRepository, EndingPage, RenewalChange, SweepCursorStore } from '../../../core/contracts/ports.ts';
+import { recordRenewalIn } from '../fakes.ts';
 
 interface StoredContract extends Contract {
   /** The byEnd sort key, present only while running (as in DynamoDB's sparse index). */
@@ -133,6 +134,13 @@ export class InMemoryContractCustomers implements ContractCustomers {
       profileUpdatedAt: eventTime,
       createdAt: existing?.createdAt ?? eventTime,
     });
+  }
+
+  /** `<contractId>#<newEndDate>` per customer, as the adapter's `renewalKeys` set. */
+  readonly renewalKeys = new Map<string, Set<string>>();
+
+  async recordRenewal(customerId: string, contractId: string, newEndDate: string) {
+    return recordRenewalIn(this.items, this.renewalKeys, customerId, contractId, newEndDate);
   }
 }
 

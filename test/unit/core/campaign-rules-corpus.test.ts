@@ -32,6 +32,7 @@ describe('bad campaign rule files', () => {
         'yaml-syntax-error',
         'send-window-backwards',
         'send-window-inside-quiet-hours',
+        'bad-loyalty-tier',
       ]),
     );
   });

@@ -90,6 +90,22 @@ describe('ingestCommerceEvent', () => {
     expect(await deps.customers.get('c-1')).toMatchObject({ name: 'New Name', orderIds: ['o-100', 'o-old'] });
   });
 
+  it('records when the first purchase was, once: not on a profile without an order, kept by later and older events', async () => {
+    const profile = { customerId: 'c-1', email: 'ada@example.com', name: 'Ada Lovelace', timeZone: 'Europe/Berlin', locale: 'en', marketingConsent: true };
+    await deps.customers.recordProfile(profile, '2026-11-01T10:00:00.000Z');
+    expect(await deps.customers.get('c-1')).not.toHaveProperty('firstPurchaseAt');
+
+    await ingestCommerceEvent(parseCommerceEvent(purchaseEvent({}, { time: '2026-11-20T10:00:00Z' })), deps);
+    await ingestCommerceEvent(parseCommerceEvent(purchaseEvent({ orderId: 'o-2' }, { id: 'evt-2', time: '2026-11-25T10:00:00Z' })), deps);
+    await ingestCommerceEvent(parseCommerceEvent(purchaseEvent({ orderId: 'o-0' }, { id: 'evt-0', time: '2026-11-10T10:00:00Z' })), deps);
+
+    expect(await deps.customers.get('c-1')).toMatchObject({
+      orderIds: ['o-0', 'o-100', 'o-2'],
+      firstPurchaseAt: '2026-11-20T10:00:00.000Z',
+      createdAt: '2026-11-01T10:00:00.000Z',
+    });
+  });
+
   it('cancels the pending check-in of a refunded order and leaves other orders alone', async () => {
     await ingestCommerceEvent(parseCommerceEvent(purchaseEvent()), deps);
     await ingestCommerceEvent(parseCommerceEvent(purchaseEvent({ orderId: 'o-200' }, { id: 'evt-2' })), deps);
