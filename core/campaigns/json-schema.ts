@@ -9,7 +9,7 @@ import { campaignSchema } from './schema.ts';
 /** Hover texts for editors, by property path. Kept here because the zod schema carries no descriptions. */
 const DESCRIPTIONS: Readonly<Record<string, string>> = {
   id: 'Lowercase letters, digits and dashes; unique across files, e.g. post-purchase-check-in',
-  kind: 'What the campaign sends: check-in (surveys and renewal reminders follow)',
+  kind: 'What the campaign sends: check-in, survey (needs survey), follow-up (after a survey answer or purchase), renewal-reminder (trigger Contract Ending)',
   description: 'For people',
   enabled: 'A disabled campaign plans nothing and its pending touchpoints are skipped (default true)',
   trigger: 'Which events start the campaign',
