@@ -16,7 +16,7 @@ import {
   type HtmlPage,
   type SurveyPageProblem,
 } from '../surveys/pages.ts';
-import { linkParamsOf, parseSurveyLink } from '../surveys/tokens.ts';
+import { linkParamsOf, parseSurveyLink, verifySurveyLink } from '../surveys/tokens.ts';
 import { surveyReminderIdFor } from '../touchpoint-id.ts';
 
 export interface AnswerSurveyDeps extends RecordSurveyResponseDeps {
@@ -43,6 +43,8 @@ export interface AnswerSurveyResult {
 export async function answerSurvey(request: AnswerSurveyRequest, deps: AnswerSurveyDeps): Promise<AnswerSurveyResult> {
   try {
     const link = parseSurveyLink(request.params);
+    // The signature first: a forged link learns nothing (not even whether the survey exists) and costs no read.
+    verifySurveyLink(await deps.keyring(), link, request.now);
     // The survey is the touchpoint the link names; the link's customer must be its customer.
     const survey = await deps.touchpoints.get(link.surveyId);
     const campaign = survey ? await deps.campaigns.get(survey.campaignId) : undefined;
@@ -53,7 +55,8 @@ export async function answerSurvey(request: AnswerSurveyRequest, deps: AnswerSur
     const editWindow = campaign.survey.editWindow;
     if (request.method === 'GET') {
       const preview = await previewSurveyAnswer({ ...link, now: request.now, kind }, { ...deps, editWindow });
-      if (preview.state === 'closed') return problem('edit-window-closed', request.locale, link.surveyId);
+      // After the edit window the answer (and its comment) can no longer change: no form to submit.
+      if (preview.state === 'closed' || !preview.editable) return problem('edit-window-closed', request.locale, link.surveyId);
       return {
         page: surveyConfirmPage({
           kind,

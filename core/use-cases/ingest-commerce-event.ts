@@ -174,12 +174,20 @@ async function applySurveyAnswer(answer: SurveyAnsweredDetail, eventTime: string
     surveyId: answer.surveyId,
     answeredAt: toUtcIso(answer.answeredAt),
   });
-  const followUps = (await deps.campaigns.listActive()).filter((campaign) => {
-    const { trigger } = campaign;
-    if (trigger.event !== 'Survey Answered' || !isActiveAt(campaign, now)) return false;
-    if (trigger.answerCategories && !trigger.answerCategories.includes(answer.category as never)) return false;
-    return !trigger.surveyCampaigns || trigger.surveyCampaigns.includes(answer.campaignId);
-  });
+  const campaigns = await deps.campaigns.listActive();
+  const answeredCampaigns = campaigns.filter(
+    (campaign) =>
+      campaign.trigger.event === 'Survey Answered' && (!campaign.trigger.surveyCampaigns || campaign.trigger.surveyCampaigns.includes(answer.campaignId)),
+  );
+  const matches = (campaign: Campaign) =>
+    campaign.trigger.event === 'Survey Answered' && (!campaign.trigger.answerCategories || campaign.trigger.answerCategories.includes(answer.category as never));
+  const followUps = answeredCampaigns.filter((campaign) => isActiveAt(campaign, now) && matches(campaign));
+  // A changed answer (a promoter who now says 3) withdraws the follow-ups planned for its earlier category.
+  const cancelled: string[] = [];
+  for (const campaign of answeredCampaigns.filter((c) => !matches(c))) {
+    const id = touchpointIdFor(campaign.id, `survey:${answer.surveyId}`);
+    if (await deps.touchpoints.cancel(id, 'the survey answer changed', now)) cancelled.push(id);
+  }
   const customer = followUps.length > 0 ? await deps.customers.get(answer.customerId) : undefined;
   const created: string[] = [];
   for (const campaign of customer ? followUps : []) {
@@ -194,10 +202,10 @@ async function applySurveyAnswer(answer: SurveyAnsweredDetail, eventTime: string
     });
     if (await deps.touchpoints.create(touchpoint)) created.push(touchpoint.touchpointId);
   }
-  // stopOn: reply — a customer who answered a survey gets no more of these campaigns' pending emails.
-  const cancelled: string[] = [];
+  // stopOn: reply — a customer who answered a survey gets no more of these campaigns' pending emails, except what
+  // this answer itself started (its follow-ups, also on a redelivered or edited answer).
   for (const touchpoint of await deps.touchpoints.listByCustomer(answer.customerId)) {
-    if (!CANCELLABLE_STATUSES.includes(touchpoint.status) || created.includes(touchpoint.touchpointId)) continue;
+    if (!CANCELLABLE_STATUSES.includes(touchpoint.status) || touchpoint.context.parentTouchpointId === answer.surveyId) continue;
     const campaign = await deps.campaigns.get(touchpoint.campaignId);
     if (!campaign?.stopOn.includes('reply')) continue;
     if (await deps.touchpoints.cancel(touchpoint.touchpointId, 'customer answered a survey', now)) cancelled.push(touchpoint.touchpointId);

@@ -312,3 +312,58 @@ describe('stopOn: reply', () => {
     expect(world.touchpoints.items.get(result.touchpointsCreated[0]!)?.status).toBe('PENDING');
   });
 });
+
+describe('review fixes', () => {
+  it('checks the signature before looking the survey up: a forged link gets 400 whether or not the survey exists', async () => {
+    const world = surveyWorld();
+    const touchpoints = new InMemoryTouchpoints();
+    const forged = { current: 'k2', secrets: { k2: 'an-attacker-key-0123456789abcdefghijklmnop' } };
+    const params = new URL(surveyAnswerUrl(BASE_URL, forged, { surveyId: 'tp-guess', customerId: 'c-1', score: 9, expiresAt: '2026-12-15T10:00:00.000Z' })).searchParams;
+    const result = await answerSurvey(
+      { method: 'GET', params, locale: 'en', now: '2026-11-16T09:00:00.000Z' },
+      { ...world.deps, touchpoints, campaigns: new StaticCampaigns([nps]) },
+    );
+    expect(result).toMatchObject({ outcome: 'invalid-link', page: { status: 400 } });
+  });
+
+  it('after the edit window, the same score shows the closed page instead of a form that would be refused', async () => {
+    const world = surveyWorld();
+    const touchpoints = new InMemoryTouchpoints();
+    const touchpoint: Touchpoint = {
+      touchpointId: 'tp-s9', campaignId: nps.id, kind: 'survey', customerId: 'c-1', dueAt: '2026-11-15T10:00:00.000Z', status: 'SENT',
+      generation: 0, context: {}, sentAt: '2026-11-15T10:00:00.000Z', createdAt: '2026-11-01T10:00:00.000Z', updatedAt: '2026-11-15T10:00:00.000Z',
+    };
+    touchpoints.items.set(touchpoint.touchpointId, touchpoint);
+    const deps = { ...world.deps, touchpoints, campaigns: new StaticCampaigns([nps]) };
+    const params = new URL(surveyAnswerUrl(BASE_URL, KEYRING, { surveyId: 'tp-s9', customerId: 'c-1', score: 8, expiresAt: '2026-12-15T10:00:00.000Z' })).searchParams;
+    expect((await answerSurvey({ method: 'POST', params, locale: 'en', now: '2026-11-16T09:00:00.000Z' }, deps)).outcome).toBe('recorded');
+    const later = await answerSurvey({ method: 'GET', params, locale: 'en', now: '2026-11-30T09:00:00.000Z' }, deps);
+    expect(later).toMatchObject({ outcome: 'edit-window-closed' });
+    expect(later.page.html).not.toContain('<form');
+  });
+
+  const answeredEvent = (detail: Record<string, unknown>) =>
+    parseCommerceEvent({
+      version: '0', id: `evt-${String(detail.revision ?? 0)}`, 'detail-type': 'Survey Answered', source: 'outreach.surveys', account: '1', time: '2026-11-21T09:00:00Z', region: 'us-east-1', resources: [],
+      detail: { surveyId: 'tp-s1', campaignId: nps.id, customerId: 'c-1', kind: 'nps', score: 10, category: 'promoter', revision: 0, hasComment: false, firstAnsweredAt: '2026-11-21T09:00:00.000Z', answeredAt: '2026-11-21T09:00:00.000Z', ...detail },
+    });
+
+  it("withdraws a promoter's follow-up when the answer changes to a detractor's", async () => {
+    const world = { customers: new InMemoryCustomers(), touchpoints: new InMemoryTouchpoints(), campaigns: new StaticCampaigns([review]), answers: new InMemoryAnswers(), contracts: new StaticContracts() };
+    await ingestCommerceEvent(parseCommerceEvent(purchaseEvent()), world);
+    const [followUp] = (await ingestCommerceEvent(answeredEvent({}), world)).touchpointsCreated;
+    const changed = await ingestCommerceEvent(answeredEvent({ score: 2, category: 'detractor', revision: 1, answeredAt: '2026-11-21T09:05:00.000Z' }), world);
+    expect(changed.touchpointsCancelled).toEqual([followUp]);
+    expect(world.touchpoints.items.get(followUp!)).toMatchObject({ status: 'CANCELLED', reason: 'the survey answer changed' });
+  });
+
+  it('a follow-up that stops on reply is not cancelled by a redelivered or edited answer to the survey that started it', async () => {
+    const stopping: Campaign = { ...review, stopOn: ['reply'] };
+    const world = { customers: new InMemoryCustomers(), touchpoints: new InMemoryTouchpoints(), campaigns: new StaticCampaigns([stopping]), answers: new InMemoryAnswers(), contracts: new StaticContracts() };
+    await ingestCommerceEvent(parseCommerceEvent(purchaseEvent()), world);
+    const [followUp] = (await ingestCommerceEvent(answeredEvent({}), world)).touchpointsCreated;
+    const again = await ingestCommerceEvent(answeredEvent({ revision: 1, hasComment: true, answeredAt: '2026-11-21T09:05:00.000Z' }), world);
+    expect(again.touchpointsCancelled).toEqual([]);
+    expect(world.touchpoints.items.get(followUp!)?.status).toBe('PENDING');
+  });
+});
