@@ -163,6 +163,29 @@ export class DynamoDbTouchpointRepository implements TouchpointRepository {
     );
   }
 
+  async revive(touchpoint: Touchpoint): Promise<boolean> {
+    const stored = await this.get(touchpoint.touchpointId);
+    if (stored?.status !== 'CANCELLED' || touchpoint.status !== 'PENDING') return false;
+    const generation = stored.generation + 1;
+    return writeIfCondition(
+      this.db.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: {
+            ...touchpoint,
+            generation,
+            createdAt: stored.createdAt,
+            dueShard: String(shardOf(touchpoint.touchpointId, this.shards)),
+            dueKey: dueKeyOf(touchpoint.dueAt, touchpoint.touchpointId),
+          },
+          ConditionExpression: '#status = :cancelled AND generation = :generation',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: { ':cancelled': 'CANCELLED', ':generation': stored.generation },
+        }),
+      ),
+    );
+  }
+
   /** A conditional update on status and generation; false when the touchpoint had moved on. */
   private async transition(
     t: TouchpointTransition,

@@ -81,6 +81,12 @@ export interface TouchpointRepository {
   ): Promise<boolean>;
   /** PENDING | DISPATCHED → CANCELLED, whatever the generation; leaves the due index. */
   cancel(touchpointId: string, reason: string, at: string): Promise<boolean>;
+  /**
+   * CANCELLED → `touchpoint` (PENDING, in the due index) with the stored generation + 1, so its execution gets a new
+   * name: a plan that became current again (a contract moved back to an end date, restarted after a cancellation).
+   * False, and nothing written, unless the stored touchpoint is CANCELLED.
+   */
+  revive(touchpoint: Touchpoint): Promise<boolean>;
 }
 
 export interface CampaignCatalog {

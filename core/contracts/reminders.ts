@@ -86,3 +86,12 @@ export async function forEachLimited<T>(items: readonly T[], concurrency: number
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, items.length)) }, worker));
 }
+
+/**
+ * Writes a planned reminder: new, or — when the same reminder (same campaign, contract, end date and offset) was
+ * cancelled earlier and the plan is current again (the end date moved back, the contract restarted) — revived.
+ * `created` false: it exists already and is not cancelled (planned before, or sent).
+ */
+export async function writeReminder(touchpoints: TouchpointRepository, touchpoint: Touchpoint): Promise<boolean> {
+  return (await touchpoints.create(touchpoint)) || (await touchpoints.revive(touchpoint));
+}

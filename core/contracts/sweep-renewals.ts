@@ -12,7 +12,7 @@ import {
   isRunning,
 } from './model.ts';
 import type { ContractCustomers, ContractRepository, SweepCursorStore } from './ports.ts';
-import { cancelReminders, contractReminders, forEachLimited, planReminder, sentFor } from './reminders.ts';
+import { cancelReminders, contractReminders, forEachLimited, planReminder, sentFor, writeReminder } from './reminders.ts';
 import {
   EARLIEST_INSTANT,
   type InstantWindow,
@@ -88,7 +88,7 @@ export async function sweepRenewals(input: SweepInput, deps: SweepDeps): Promise
       else result.skippedBeforeStart += 1;
       return;
     }
-    if (await deps.touchpoints.create(plan.touchpoint)) result.touchpointsCreated += 1;
+    if (await writeReminder(deps.touchpoints, plan.touchpoint)) result.touchpointsCreated += 1;
     else result.alreadyPlanned += 1;
   };
 
@@ -356,7 +356,7 @@ async function planPassedOver(contract: Contract, now: string, deps: ContractEve
     for (const offsetDays of campaign.offsetsDays) {
       if (nominalReminderDayStart(contract.endsAt, offsetDays) > horizon) continue;
       const plan = planReminder(contract, campaign, offsetDays, now, 'skip');
-      if ('touchpoint' in plan && (await deps.touchpoints.create(plan.touchpoint))) created.push(plan.touchpoint.touchpointId);
+      if ('touchpoint' in plan && (await writeReminder(deps.touchpoints, plan.touchpoint))) created.push(plan.touchpoint.touchpointId);
     }
   }
   return created;

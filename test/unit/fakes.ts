@@ -193,6 +193,19 @@ export class InMemoryTouchpoints implements TouchpointRepository {
     Object.assign(item, { status: 'CANCELLED', reason, updatedAt: at, dueShard: undefined, dueKey: undefined });
     return true;
   }
+
+  async revive(touchpoint: Touchpoint) {
+    const stored = this.items.get(touchpoint.touchpointId);
+    if (stored?.status !== 'CANCELLED' || touchpoint.status !== 'PENDING') return false;
+    this.items.set(touchpoint.touchpointId, {
+      ...structuredClone(touchpoint),
+      generation: stored.generation + 1,
+      createdAt: stored.createdAt,
+      dueShard: shardOf(touchpoint.touchpointId, this.shards),
+      dueKey: `${touchpoint.dueAt}#${touchpoint.touchpointId}`,
+    });
+    return true;
+  }
 }
 
 export class StaticCampaigns implements CampaignCatalog {

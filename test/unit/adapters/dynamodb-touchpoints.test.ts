@@ -478,3 +478,35 @@ describe('DynamoDbTouchpointRepository expressions', () => {
     ]);
   });
 });
+
+describe('DynamoDbTouchpointRepository.revive', () => {
+  it('replaces a CANCELLED touchpoint with the plan, one generation up, back in the due index, on condition', async () => {
+    ddb.on(GetCommand).resolves({ Item: { ...touchpoint, status: 'CANCELLED', generation: 2, createdAt: '2025-06-01T00:00:00.000Z', expiresAt: 1 } });
+    ddb.on(PutCommand).resolves({});
+
+    expect(await repository().revive({ ...touchpoint, createdAt: AT, updatedAt: AT })).toBe(true);
+
+    const put = sentRequests(ddb).find((r) => r.command === 'PutCommand')!.input as { Item: Record<string, unknown>; ConditionExpression: string };
+    expect(put.Item).toMatchObject({
+      status: 'PENDING',
+      generation: 3,
+      createdAt: '2025-06-01T00:00:00.000Z',
+      dueShard: String(shardOf(touchpoint.touchpointId, SHARDS)),
+      dueKey: `${touchpoint.dueAt}#${touchpoint.touchpointId}`,
+    });
+    expect(put.Item).not.toHaveProperty('expiresAt');
+    expect(put.ConditionExpression).toBe('#status = :cancelled AND generation = :generation');
+    expect(expressionProblem(put)).toBeUndefined();
+  });
+
+  it('writes nothing unless the stored touchpoint is CANCELLED, and answers false when another writer came first', async () => {
+    ddb.on(GetCommand).resolves({ Item: { ...touchpoint, status: 'SENT' } });
+    expect(await repository().revive(touchpoint)).toBe(false);
+    expect(sentRequests(ddb).map((r) => r.command)).toEqual(['GetCommand']);
+
+    ddb.reset();
+    ddb.on(GetCommand).resolves({ Item: { ...touchpoint, status: 'CANCELLED' } });
+    ddb.on(PutCommand).rejects(conditionFailed());
+    expect(await repository().revive(touchpoint)).toBe(false);
+  });
+});
