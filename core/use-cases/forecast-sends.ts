@@ -109,7 +109,11 @@ export async function forecastSends(request: ForecastRequest, deps: ForecastDeps
   const due = await readDueIndex(until, deps);
   const loaded = await mapLimit(due, 16, (row) => deps.touchpoints.get(row.touchpointId));
   const planned = loaded.filter((t): t is Touchpoint => t?.status === 'PENDING' && t.dueAt <= until);
-  const unplanned = deps.contracts ? await unplannedRenewalReminders(from, until, deps.campaigns, deps.contracts) : [];
+  const plannedIds = new Set(planned.map((t) => t.touchpointId));
+  // A contract event may have planned a reminder beyond the sweep's cursor already: the same id is counted once.
+  const unplanned = deps.contracts
+    ? (await unplannedRenewalReminders(from, until, deps.campaigns, deps.contracts)).filter((t) => !plannedIds.has(t.touchpointId))
+    : [];
   const pending = [...planned, ...unplanned];
 
   const campaigns = new Map<string, Campaign | undefined>();

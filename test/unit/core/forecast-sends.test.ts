@@ -207,3 +207,26 @@ describe('forecastSends with contracts', () => {
     expect((await forecastSends({ at: AT, days: 7 }, deps)).campaigns[0]).toMatchObject({ total: 1 });
   });
 });
+
+describe('forecastSends with contracts and reminders planned by contract events', () => {
+  it('counts a reminder once when a contract event planned it beyond the sweep cursor', async () => {
+    const shipped = loadCampaignDirectory('campaigns').find((c) => c.kind === 'renewal-reminder')!;
+    deps.campaigns = new StaticCampaigns([{ ...shipped, sendWindow: undefined }]);
+    const contracts = new InMemoryContracts();
+    const cursors = new InMemorySweepCursors(); // no sweep has run yet
+    await customer('cust-k-soon', 'Europe/London');
+    await contracts.upsertFromEvent(contract({ contractId: 'k-soon', customerId: 'cust-k-soon', endDate: '2026-12-01', timeZone: 'Europe/London', endsAt: '2026-12-01T00:00:00.000Z' }), undefined);
+    // The 7-day reminder (2026-11-24 09:00 London), as the contract event planned it, under the sweep's id.
+    const { reminderTouchpointId } = await import('../../../core/contracts/reminders.ts');
+    await pending('cust-k-soon', '2026-11-24T09:00:00.000Z', 'contract-renewal', {
+      touchpointId: reminderTouchpointId('contract-renewal', 'k-soon', '2026-12-01', 7),
+      kind: 'renewal-reminder',
+      context: { contract: { contractId: 'k-soon', plan: 'pro-annual', value: 1200, currency: 'EUR', endDate: '2026-12-01', autoRenew: false, offsetDays: 7 } },
+    });
+
+    const forecast = await forecastSends({ at: AT, days: 7 }, { ...deps, contracts: { repository: contracts, cursors } });
+
+    expect(forecast).toMatchObject({ pendingRead: 1, contractRemindersRead: 0 });
+    expect(forecast.campaigns).toEqual([expect.objectContaining({ campaignId: 'contract-renewal', total: 1 })]);
+  });
+});
