@@ -8,9 +8,7 @@ import { LineCounter, isNode, parseDocument, type Document } from 'yaml';
 import { knownFieldsAt } from './json-schema.ts';
 import { campaignSchema, type Campaign } from './schema.ts';
 import { InvalidCampaignError } from '../errors.ts';
-
-const pathText = (path: ReadonlyArray<PropertyKey>): string =>
-  path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').replace(/^\./, '') || '(root)';
+import { closestName, pathText } from '../rule-file-messages.ts';
 
 function lineOf(doc: Document, counter: LineCounter, path: ReadonlyArray<PropertyKey>): number {
   // Walk up the path until a node exists (a missing key is reported at its parent).
@@ -24,25 +22,9 @@ function lineOf(doc: Document, counter: LineCounter, path: ReadonlyArray<Propert
 /** `is not a known field (did you mean minimumTotal?)`, or the fields allowed there. */
 function unknownFieldMessage(parent: ReadonlyArray<PropertyKey>, key: string): string {
   const known = knownFieldsAt(parent);
-  const close = known
-    .map((field) => ({ field, distance: editDistance(key.toLowerCase(), field.toLowerCase()) }))
-    .filter(({ field, distance }) => distance <= Math.max(2, Math.floor(field.length / 3)) || field.toLowerCase().startsWith(key.toLowerCase()))
-    .sort((a, b) => a.distance - b.distance)[0];
-  if (close) return `is not a known field (did you mean ${close.field}?)`;
+  const close = closestName(key, known, { prefixes: true });
+  if (close) return `is not a known field (did you mean ${close}?)`;
   return known.length > 0 ? `is not a known field (expected one of: ${known.join(', ')})` : 'is not a known field';
-}
-
-/** Levenshtein distance, for spelling hints on a handful of short field names. */
-function editDistance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i];
-    for (let j = 1; j <= b.length; j++) {
-      current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
-    }
-    previous = current;
-  }
-  return previous[b.length]!;
 }
 
 /** Parses and validates one campaign file's text. `displayName` is used in messages. */

@@ -19,6 +19,7 @@ import { LineCounter, isMap, isNode, isScalar, parseDocument, type Document } fr
 import { z } from 'zod';
 import { CAMPAIGN_METRICS, METRICS, METRIC_IDS, isCampaignMetric, type MetricDefinition, type MetricId } from './compute.ts';
 import { DEFAULT_REPEAT_WINDOW_DAYS, MAX_REPEAT_WINDOW_DAYS } from './model.ts';
+import { closestName, pathText } from '../rule-file-messages.ts';
 
 export type Comparator = '>=' | '<=';
 
@@ -113,9 +114,6 @@ export const targetsFileSchema = z.strictObject(
 // ---------------------------------------------------------------------------------------------------------------
 // Messages
 
-const pathText = (path: ReadonlyArray<PropertyKey>): string =>
-  path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').replace(/^\./, '') || '(root)';
-
 /** The line of the key a path ends at (of its nearest existing ancestor's key when it is missing). */
 function lineOf(doc: Document, counter: LineCounter, path: ReadonlyArray<PropertyKey>): number {
   for (let depth = path.length; depth >= 1; depth -= 1) {
@@ -125,19 +123,6 @@ function lineOf(doc: Document, counter: LineCounter, path: ReadonlyArray<Propert
     if (pair && isNode(pair.key) && pair.key.range) return counter.linePos(pair.key.range[0]).line;
   }
   return isNode(doc.contents) && doc.contents.range ? counter.linePos(doc.contents.range[0]).line : 1;
-}
-
-/** Levenshtein distance, for spelling hints on short names. */
-function editDistance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i];
-    for (let j = 1; j <= b.length; j++) {
-      current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
-    }
-    previous = current;
-  }
-  return previous[b.length]!;
 }
 
 function unknownKeyMessage(parent: ReadonlyArray<PropertyKey>, key: string): string {
@@ -152,11 +137,8 @@ function unknownKeyMessage(parent: ReadonlyArray<PropertyKey>, key: string): str
         : parent.length === 2
           ? [isCampaignMetric(parent[1] as MetricId) ? ['comparator', 'value', 'campaigns'] : ['comparator', 'value'], 'field']
           : [['comparator', 'value'], 'field'];
-  const close = known
-    .map((name) => ({ name, distance: editDistance(key.toLowerCase(), name.toLowerCase()) }))
-    .filter(({ name, distance }) => distance <= Math.max(2, Math.floor(name.length / 3)))
-    .sort((a, b) => a.distance - b.distance)[0];
-  return close ? `is not a known ${what} (did you mean ${close.name}?)` : `is not a known ${what} (expected one of: ${known.join(', ')})`;
+  const close = closestName(key, known);
+  return close ? `is not a known ${what} (did you mean ${close}?)` : `is not a known ${what} (expected one of: ${known.join(', ')})`;
 }
 
 /** Parses and validates the text of a targets file. `displayName` is used in messages. */
