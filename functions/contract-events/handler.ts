@@ -4,9 +4,8 @@ import { DEFAULT_CONTRACT_END_SHARDS, DynamoDbContractRepository, DynamoDbSweepC
 import { DynamoDbCustomerRepository } from '../../adapters/dynamodb-customers.ts';
 import { DynamoDbTouchpointRepository } from '../../adapters/dynamodb-touchpoints.ts';
 import { envCacheSeconds, envShardCount, envString, parseEnv } from '../../adapters/env.ts';
-import { createLogger } from '../../adapters/logger.ts';
+import { createLogger, parseEventOrLog } from '../../adapters/logger.ts';
 import { parseContractEvent } from '../../core/contracts/contract-events.ts';
-import { InvalidEventError } from '../../core/errors.ts';
 import { handleContractEvent } from '../../core/use-cases/renewals.ts';
 
 const env = parseEnv({
@@ -29,13 +28,7 @@ const logger = createLogger('contract-events');
 
 /** EventBridge target for contract events. An invalid event throws, so Lambda sends it to the dead-letter queue. */
 export const handler = async (event: unknown) => {
-  let parsed;
-  try {
-    parsed = parseContractEvent(event);
-  } catch (error) {
-    if (error instanceof InvalidEventError) logger.error('invalid contract event rejected', { issues: error.issues });
-    throw error;
-  }
+  const parsed = parseEventOrLog(parseContractEvent, event, logger, 'invalid contract event rejected');
   const result = await handleContractEvent(parsed, deps);
   logger.info('contract event applied', {
     eventId: parsed.eventId,

@@ -3,9 +3,8 @@ import { createDocumentClient } from '../../adapters/dynamodb-client.ts';
 import { DynamoDbCustomerRepository } from '../../adapters/dynamodb-customers.ts';
 import { DynamoDbTouchpointRepository } from '../../adapters/dynamodb-touchpoints.ts';
 import { envCacheSeconds, envShardCount, envString, parseEnv } from '../../adapters/env.ts';
-import { createLogger } from '../../adapters/logger.ts';
+import { createLogger, parseEventOrLog } from '../../adapters/logger.ts';
 import { createMetrics, METRIC, publishCounts } from '../../adapters/metrics.ts';
-import { InvalidEventError } from '../../core/errors.ts';
 import { parseCommerceEvent } from '../../core/events.ts';
 import { ingestCommerceEvent } from '../../core/use-cases/ingest-commerce-event.ts';
 
@@ -27,13 +26,7 @@ const metrics = createMetrics();
 
 /** EventBridge target for commerce events. An invalid event throws, so Lambda sends it to the dead-letter queue. */
 export const handler = async (event: unknown) => {
-  let parsed;
-  try {
-    parsed = parseCommerceEvent(event);
-  } catch (error) {
-    if (error instanceof InvalidEventError) logger.error('invalid event rejected', { issues: error.issues });
-    throw error;
-  }
+  const parsed = parseEventOrLog(parseCommerceEvent, event, logger, 'invalid event rejected');
   const result = await ingestCommerceEvent(parsed, deps);
   logger.info('event applied', {
     eventId: parsed.eventId,

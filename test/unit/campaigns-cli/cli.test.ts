@@ -181,16 +181,17 @@ variants:
   });
 });
 
-describe('outreach campaigns preview for a stored customer', () => {
-  let dynamo: TestDynamo;
-  beforeAll(async () => {
-    dynamo = await startTestDynamo();
-  });
-  afterAll(async () => {
-    await dynamo?.close();
-  });
-  const awsEnv = () => awsEnvFor(dynamo);
+/** One dynalite for the commands that read or write tables (each test makes its own fresh tables). */
+let dynamo: TestDynamo;
+beforeAll(async () => {
+  dynamo = await startTestDynamo();
+});
+afterAll(async () => {
+  await dynamo?.close();
+});
+const awsEnv = () => awsEnvFor(dynamo);
 
+describe('outreach campaigns preview for a stored customer', () => {
   it("renders with the customer's name, locale and latest order; tables come from the functions' variables", async () => {
     const tables = await freshTables(dynamo);
     const customers = new DynamoDbCustomerRepository(tables.customers, dynamo.db);
@@ -246,15 +247,6 @@ describe('outreach campaigns preview for a stored customer', () => {
 });
 
 describe('outreach campaigns diff / apply against DynamoDB', () => {
-  let dynamo: TestDynamo;
-  beforeAll(async () => {
-    dynamo = await startTestDynamo();
-  });
-  afterAll(async () => {
-    await dynamo?.close();
-  });
-  const awsEnv = () => awsEnvFor(dynamo);
-
   it('diff, apply, apply again, change, diff: the table follows the files, with versions and audit', async () => {
     const table = await freshCampaignsTable(dynamo);
     const dir = campaignDir();
