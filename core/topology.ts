@@ -17,6 +17,7 @@ export const FUNCTION_NAMES = [
   'detractor-alert',
   'contract-events',
   'renewal-sweep',
+  'metrics-api',
 ] as const;
 export type FunctionName = (typeof FUNCTION_NAMES)[number];
 
@@ -153,6 +154,10 @@ export const HTTP_ROUTES: readonly HttpRouteSpec[] = [
   // GET shows the chosen score with a submit button (mail scanners prefetch links); POST records it.
   { method: 'GET', path: '/survey', target: 'survey-answer' },
   { method: 'POST', path: '/survey', target: 'survey-answer' },
+  // The loyalty and retention metrics: the dashboard page and its JSON (a bearer token guards the JSON, see
+  // docs/metrics.md); read-only.
+  { method: 'GET', path: '/metrics', target: 'metrics-api' },
+  { method: 'GET', path: '/dashboard', target: 'metrics-api' },
 ];
 
 /**
@@ -199,6 +204,8 @@ export const ENV = {
   linkSecretArn: 'LINK_SECRET_ARN',
   responsesTable: 'RESPONSES_TABLE',
   surveyAggregatesTable: 'SURVEY_AGGREGATES_TABLE',
+  /** Per-day metric records: survey sends, contract outcomes, purchase cohorts (core/metrics/model.ts). */
+  metricsTable: 'METRICS_TABLE',
   /** Secrets Manager secret `{"current":"k1","k1":"…"}`: the keys that sign one-click survey links. */
   surveyKeyringArn: 'SURVEY_KEYRING_SECRET_ARN',
   /** The product's bus, where the functions publish Survey Answered. */
@@ -244,6 +251,12 @@ export const TABLES = {
   },
   /** Answer counts per campaign × (UTC day of the first answer, survey kind): bucket = `<YYYY-MM-DD>#<kind>`. */
   surveyAggregates: { partitionKey: 'campaignId', sortKey: 'bucket' },
+  /**
+   * Per-day metric records (core/metrics/model.ts, counters.ts): `series` = `sends#<campaignId>` (record = `<day>#<kind>`),
+   * `outcomes` or `purchases` (record = `<day>`), and `campaigns` (record = a survey campaign id: the directory the
+   * views list campaigns from). Counts are top-level numbers; in-flight markers are `inflight#<change id>`.
+   */
+  metrics: { partitionKey: 'series', sortKey: 'record' },
 } as const;
 
 export const DEFAULT_DISPATCH_SHARDS = 8;

@@ -32,7 +32,8 @@ export interface FunctionWiring {
  */
 export const FUNCTION_WIRING: Readonly<Record<FunctionName, FunctionWiring>> = {
   'ingest-event': {
-    tables: { customers: 'readWrite', touchpoints: 'readWrite', campaigns: 'read' },
+    // metrics: purchase cohorts (repeat-purchase rate).
+    tables: { customers: 'readWrite', touchpoints: 'readWrite', campaigns: 'read', metrics: 'readWrite' },
     settings: ['dispatchShards', 'campaignCacheSeconds'],
   },
   'dispatch-due': {
@@ -55,7 +56,8 @@ export const FUNCTION_WIRING: Readonly<Record<FunctionName, FunctionWiring>> = {
     settings: ['senderAddress', 'configurationSet', 'publicBaseUrl', 'campaignCacheSeconds'],
   },
   'record-outcome': {
-    tables: { touchpoints: 'readWrite' },
+    // metrics: surveys sent (the response rate's denominator).
+    tables: { touchpoints: 'readWrite', metrics: 'readWrite' },
     settings: ['dispatchShards'],
   },
   unsubscribe: {
@@ -66,24 +68,26 @@ export const FUNCTION_WIRING: Readonly<Record<FunctionName, FunctionWiring>> = {
   },
   'survey-answer': {
     // touchpoints: the survey's facts, and cancelling its reminder once answered.
-    tables: { touchpoints: 'readWrite', campaigns: 'read', responses: 'readWrite', surveyAggregates: 'readWrite' },
+    tables: { touchpoints: 'readWrite', campaigns: 'read', responses: 'readWrite', surveyAggregates: 'readWrite', metrics: 'readWrite' },
     surveyKeyring: true,
     publishesEvents: true,
     settings: ['dispatchShards', 'campaignCacheSeconds'],
     timeout: Duration.seconds(10),
   },
   'settle-responses': {
-    tables: { responses: 'readWrite', surveyAggregates: 'readWrite' },
+    tables: { responses: 'readWrite', surveyAggregates: 'readWrite', metrics: 'readWrite' },
     publishesEvents: true,
     timeout: Duration.seconds(60),
   },
   'contract-events': {
     // customers: a started contract records the customer's profile; touchpoints: its reminders.
-    tables: { contracts: 'readWrite', customers: 'readWrite', touchpoints: 'readWrite', campaigns: 'read' },
+    // metrics: contract outcomes (renewal, churn, retention by NPS segment).
+    tables: { contracts: 'readWrite', customers: 'readWrite', touchpoints: 'readWrite', campaigns: 'read', metrics: 'readWrite' },
     settings: ['dispatchShards', 'campaignCacheSeconds'],
   },
   'renewal-sweep': {
-    tables: { contracts: 'readWrite', touchpoints: 'readWrite', campaigns: 'read' },
+    // customers: the NPS segment of a churned customer; metrics: contract outcomes.
+    tables: { contracts: 'readWrite', touchpoints: 'readWrite', campaigns: 'read', customers: 'read', metrics: 'readWrite' },
     settings: ['dispatchShards', 'campaignCacheSeconds'],
     // Pages through the day's contracts; well inside Scheduler's retry window.
     timeout: Duration.minutes(5),
@@ -91,6 +95,11 @@ export const FUNCTION_WIRING: Readonly<Record<FunctionName, FunctionWiring>> = {
   'detractor-alert': {
     tables: { responses: 'read', customers: 'read', touchpoints: 'read' },
     settings: ['senderAddress', 'configurationSet', 'cxAddress'],
+  },
+  'metrics-api': {
+    // Read-only: the per-day records, never responses, contracts or customers.
+    tables: { metrics: 'read', surveyAggregates: 'read' },
+    timeout: Duration.seconds(10),
   },
 };
 

@@ -1,0 +1,111 @@
+/**
+ * In-memory counter records and pending-counts lists with the conditional semantics of the DynamoDB adapters
+ * (adapters/dynamodb-metrics.ts), shared by every test of a use case that moves a metric count.
+ */
+import {
+  hasLiveLease,
+  outcomeRecordOf,
+  purchaseRecordOf,
+  recordKeyText,
+  sendRecordOf,
+  type CountLease,
+  type CounterChange,
+  type MetricsCounterStore,
+  type PendingCountsStore,
+  type RecordKey,
+} from '../../../core/metrics/counters.ts';
+import type { ContractOutcomeAggregate, PurchaseCohortAggregate, SurveySendAggregate } from '../../../core/metrics/model.ts';
+
+interface StoredRecord {
+  key: RecordKey;
+  counters: Record<string, number>;
+  markers: Set<string>;
+  version: number;
+}
+
+export class InMemoryMetricsCounters implements MetricsCounterStore {
+  readonly records = new Map<string, StoredRecord>();
+  /** Every apply call, in order (`already` included). */
+  readonly applied: Array<{ id: string; result: 'applied' | 'already' }> = [];
+
+  async apply(change: CounterChange): Promise<'applied' | 'already'> {
+    const id = recordKeyText(change.record);
+    const record = this.records.get(id) ?? { key: change.record, counters: {}, markers: new Set<string>(), version: 0 };
+    if (record.markers.has(change.id)) {
+      this.applied.push({ id: change.id, result: 'already' });
+      return 'already';
+    }
+    for (const [name, by] of Object.entries(change.counters)) record.counters[name] = (record.counters[name] ?? 0) + by;
+    record.markers.add(change.id);
+    record.version += 1;
+    this.records.set(id, record);
+    this.applied.push({ id: change.id, result: 'applied' });
+    return 'applied';
+  }
+
+  async release(change: CounterChange): Promise<void> {
+    this.records.get(recordKeyText(change.record))?.markers.delete(change.id);
+  }
+
+  /** Markers left on records (in-flight changes). */
+  markers(): string[] {
+    return [...this.records.values()].flatMap((r) => [...r.markers]).sort();
+  }
+
+  sends(): SurveySendAggregate[] {
+    return this.of('sends').map((r) => sendRecordOf(r.key as Extract<RecordKey, { series: 'sends' }>, r.counters));
+  }
+
+  outcomes(): ContractOutcomeAggregate[] {
+    return this.of('outcomes').map((r) => outcomeRecordOf(r.key.day, r.counters));
+  }
+
+  purchases(): PurchaseCohortAggregate[] {
+    return this.of('purchases').map((r) => purchaseRecordOf(r.key.day, r.counters));
+  }
+
+  private of(series: RecordKey['series']): StoredRecord[] {
+    return [...this.records.entries()]
+      .filter(([, r]) => r.key.series === series && Object.values(r.counters).some((n) => n !== 0))
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([, r]) => r);
+  }
+}
+
+/**
+ * The `metricsPending` list and `metricsLease` of the entities of one table. An entity fake calls `append` in the
+ * same step as its conditional state write (the DynamoDB adapters do both in one UpdateItem).
+ */
+export class InMemoryPendingCounts implements PendingCountsStore {
+  readonly pending = new Map<string, CounterChange[]>();
+  readonly leases = new Map<string, CountLease>();
+
+  append(entityId: string, changes: readonly CounterChange[]): void {
+    if (changes.length === 0) return;
+    this.pending.set(entityId, [...(this.pending.get(entityId) ?? []), ...changes]);
+  }
+
+  async claim(entityId: string, lease: CountLease, now: string): Promise<CounterChange[] | undefined> {
+    const changes = this.pending.get(entityId) ?? [];
+    if (changes.length === 0 || hasLiveLease(this.leases.get(entityId), now)) return undefined;
+    this.leases.set(entityId, lease);
+    return [...changes];
+  }
+
+  async complete(entityId: string, token: string, count: number): Promise<{ remaining: CounterChange[] } | 'lost'> {
+    if (this.leases.get(entityId)?.token !== token) return 'lost';
+    const remaining = (this.pending.get(entityId) ?? []).slice(count);
+    if (remaining.length === 0) {
+      this.pending.delete(entityId);
+      this.leases.delete(entityId);
+    } else {
+      this.pending.set(entityId, remaining);
+    }
+    return { remaining: [...remaining] };
+  }
+
+  /** Entities with pending changes. */
+  entities(): string[] {
+    return [...this.pending.keys()].sort();
+  }
+}
