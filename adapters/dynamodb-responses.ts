@@ -199,7 +199,7 @@ export class DynamoDbSurveyResponses implements SurveyResponseRepository {
 }
 
 /** Counts as stored: `score_<n>` and `category_<c>` top-level numbers (ADD cannot create a nested map's entry). */
-function toAggregate(item: Item): StoredAggregate {
+export function toAggregate(item: Item): StoredAggregate {
   const scores: Record<string, number> = {};
   const categories: Record<string, number> = {};
   for (const [name, value] of Object.entries(item)) {
