@@ -78,17 +78,18 @@ describe('stateless stack', () => {
 
   describe('least privilege', () => {
     const EXPECTED_TABLE_ACCESS: Record<FunctionName, Partial<Record<TableKey, 'read' | 'readWrite'>>> = {
-      'ingest-event': { customers: 'readWrite', touchpoints: 'readWrite', campaigns: 'read' },
+      'ingest-event': { customers: 'readWrite', touchpoints: 'readWrite', campaigns: 'read', metrics: 'readWrite' },
       'dispatch-due': { touchpoints: 'readWrite' },
       'check-eligibility': { customers: 'read', touchpoints: 'read', campaigns: 'read', responses: 'read', contracts: 'read' },
       'render-email': { campaigns: 'read' },
-      'record-outcome': { touchpoints: 'readWrite' },
+      'record-outcome': { touchpoints: 'readWrite', metrics: 'readWrite' },
       unsubscribe: { customers: 'readWrite', touchpoints: 'readWrite' },
-      'survey-answer': { touchpoints: 'readWrite', campaigns: 'read', responses: 'readWrite', surveyAggregates: 'readWrite' },
-      'settle-responses': { responses: 'readWrite', surveyAggregates: 'readWrite' },
+      'survey-answer': { touchpoints: 'readWrite', campaigns: 'read', responses: 'readWrite', surveyAggregates: 'readWrite', metrics: 'readWrite' },
+      'settle-responses': { responses: 'readWrite', surveyAggregates: 'readWrite', metrics: 'readWrite' },
       'detractor-alert': { responses: 'read', customers: 'read', touchpoints: 'read' },
-      'contract-events': { contracts: 'readWrite', customers: 'readWrite', touchpoints: 'readWrite', campaigns: 'read' },
-      'renewal-sweep': { contracts: 'readWrite', touchpoints: 'readWrite', campaigns: 'read' },
+      'contract-events': { contracts: 'readWrite', customers: 'readWrite', touchpoints: 'readWrite', campaigns: 'read', metrics: 'readWrite' },
+      'renewal-sweep': { contracts: 'readWrite', touchpoints: 'readWrite', campaigns: 'read', customers: 'read', metrics: 'readWrite' },
+      'metrics-api': { metrics: 'read', surveyAggregates: 'read' },
     };
 
     const tableAccess = (statements: Statement[]) => {
