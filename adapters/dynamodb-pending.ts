@@ -4,7 +4,9 @@
  * The entity adapters (touchpoints, responses, contracts, customers) add `pendingAppend` to the UpdateExpression of
  * their conditional state write; DynamoDbPendingCounts (below) claims, trims and releases.
  */
-import type { CounterChange } from '../core/metrics/counters.ts';
+import { GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { CountLease, CounterChange, PendingCountsStore, RecordKey } from '../core/metrics/counters.ts';
+import { createDocumentClient, isConditionFailure, writeIfCondition } from './dynamodb-client.ts';
 
 export const PENDING_ATTRIBUTE = 'metricsPending';
 export const LEASE_ATTRIBUTE = 'metricsLease';
@@ -20,4 +22,125 @@ export function pendingAppend(changes: readonly CounterChange[]): { set: string;
     set: `${PENDING_ATTRIBUTE} = list_append(if_not_exists(${PENDING_ATTRIBUTE}, :noPendingCounts), :pendingCounts)`,
     values: { ':noPendingCounts': [], ':pendingCounts': changes.map((c) => ({ id: c.id, record: c.record, counters: c.counters })) },
   };
+}
+
+/** The pending list and the lease as an entity item holds them (absent: none). */
+export function pendingOf(item: Record<string, unknown> | undefined): { changes: CounterChange[]; lease?: CountLease } {
+  const raw = item?.[PENDING_ATTRIBUTE];
+  const changes = Array.isArray(raw)
+    ? raw.map((c: { id: string; record: RecordKey; counters: Record<string, unknown> }) => ({
+        id: String(c.id),
+        record: c.record,
+        counters: Object.fromEntries(Object.entries(c.counters ?? {}).map(([name, n]) => [name, Number(n)])),
+      }))
+    : [];
+  const lease = item?.[LEASE_ATTRIBUTE] as CountLease | undefined;
+  return lease ? { changes, lease: { token: String(lease.token), until: String(lease.until) } } : { changes };
+}
+
+/** List elements removed per UpdateItem (an UpdateExpression has at most 4 KB). */
+const REMOVE_CHUNK = 100;
+
+/**
+ * The pending counts of the entities of one table (any table whose items carry `metricsPending`/`metricsLease`),
+ * keyed by its partition key.
+ *
+ * Expressions, checked on dynalite and as DynamoDB documents them:
+ * - `size(metricsPending) > :zero` on a list, and `metricsLease.#until <= :now` / `metricsLease.#token = :token` on a
+ *   nested map attribute: both engines evaluate them as written (a missing attribute makes the comparison false).
+ * - `REMOVE metricsPending[i], …`: DynamoDB resolves every index against the list before the update; dynalite
+ *   splices them one after the other, so `[0], [1]` would remove the 1st and the 3rd element there. Listing the
+ *   indexes in descending order removes the same elements in both.
+ */
+export class DynamoDbPendingCounts implements PendingCountsStore {
+  constructor(
+    private readonly tableName: string,
+    private readonly partitionKeyName: string,
+    private readonly db: DynamoDBDocumentClient = createDocumentClient(),
+  ) {}
+
+  async claim(entityId: string, lease: CountLease, now: string): Promise<CounterChange[] | undefined> {
+    try {
+      const { Attributes } = await this.db.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { [this.partitionKeyName]: entityId },
+          UpdateExpression: 'SET #lease = :lease',
+          ConditionExpression:
+            'attribute_exists(#pk) AND size(#pending) > :zero AND (attribute_not_exists(#lease) OR #lease.#until <= :now)',
+          ExpressionAttributeNames: { '#pk': this.partitionKeyName, '#pending': PENDING_ATTRIBUTE, '#lease': LEASE_ATTRIBUTE, '#until': 'until' },
+          ExpressionAttributeValues: { ':lease': { token: lease.token, until: lease.until }, ':zero': 0, ':now': now },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return pendingOf(Attributes).changes;
+    } catch (error) {
+      if (isConditionFailure(error)) return undefined;
+      throw error;
+    }
+  }
+
+  async complete(entityId: string, token: string, count: number): Promise<{ remaining: CounterChange[] } | 'lost'> {
+    const key = { [this.partitionKeyName]: entityId };
+    const leaseNames = { '#lease': LEASE_ATTRIBUTE, '#token': 'token' };
+    let remaining: CounterChange[] | undefined;
+    for (let left = count; left > 0; left -= REMOVE_CHUNK) {
+      const chunk = Math.min(left, REMOVE_CHUNK);
+      const paths = Array.from({ length: chunk }, (_, i) => `#pending[${chunk - 1 - i}]`);
+      try {
+        const { Attributes } = await this.db.send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: key,
+            UpdateExpression: `REMOVE ${paths.join(', ')}`,
+            ConditionExpression: '#lease.#token = :token AND size(#pending) >= :chunk',
+            ExpressionAttributeNames: { ...leaseNames, '#pending': PENDING_ATTRIBUTE },
+            ExpressionAttributeValues: { ':token': token, ':chunk': chunk },
+            ReturnValues: 'ALL_NEW',
+          }),
+        );
+        remaining = pendingOf(Attributes).changes;
+      } catch (error) {
+        if (!isConditionFailure(error)) throw error;
+        // Not ours any more — or (a bug elsewhere) fewer changes than we applied: either way, nothing of ours to trim.
+        return 'lost';
+      }
+    }
+    if (remaining === undefined) {
+      const current = await this.read(entityId);
+      if (current.lease?.token !== token) return 'lost';
+      remaining = current.changes;
+    }
+    if (remaining.length > 0) return { remaining };
+    const released = await writeIfCondition(
+      this.db.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: key,
+          UpdateExpression: 'REMOVE #pending, #lease',
+          ConditionExpression: '#lease.#token = :token AND size(#pending) = :zero',
+          ExpressionAttributeNames: { ...leaseNames, '#pending': PENDING_ATTRIBUTE },
+          ExpressionAttributeValues: { ':token': token, ':zero': 0 },
+        }),
+      ),
+    );
+    if (released) return { remaining: [] };
+    // Changes were appended after the trim (the lease is still ours then): settle them too.
+    const current = await this.read(entityId);
+    if (current.lease?.token !== token) return 'lost';
+    return { remaining: current.changes };
+  }
+
+  private async read(entityId: string): Promise<{ changes: CounterChange[]; lease?: CountLease }> {
+    const { Item } = await this.db.send(
+      new GetCommand({
+        TableName: this.tableName,
+        Key: { [this.partitionKeyName]: entityId },
+        ConsistentRead: true,
+        ProjectionExpression: '#pending, #lease',
+        ExpressionAttributeNames: { '#pending': PENDING_ATTRIBUTE, '#lease': LEASE_ATTRIBUTE },
+      }),
+    );
+    return pendingOf(Item);
+  }
 }
