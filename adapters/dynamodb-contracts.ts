@@ -3,14 +3,27 @@
  * (see core/contracts/ports.ts for why the key is `<endsAt>#<contractId>`). Every write is conditional; nothing needs
  * transactions. The campaigns' sweep cursors live in the same table under ids no contract can have (`#` is not
  * allowed in a contract id), outside the index.
+ *
+ * Each outcome write (markRenewed, markCancelled, markEnded) also sets the outcome history (`outcomes`) and appends
+ * its renewal/churn counter changes to the item's pending counts (adapters/dynamodb-pending.ts) in the same
+ * UpdateItem; the other writes never touch either, so an update can neither lose nor revive a pending count.
  */
 import { TABLES } from '../core/topology.ts';
 import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { type Contract, type ContractOutcome, type EndingContract, ENDING_CONTRACT_FIELDS, isRunning } from '../core/contracts/model.ts';
-import type { ContractRepository, EndingPage, RenewalChange, SweepCursorStore } from '../core/contracts/ports.ts';
+import { type Contract, type EndingContract, ENDING_CONTRACT_FIELDS, isRunning } from '../core/contracts/model.ts';
+import type {
+  CancellationChange,
+  ContractRepository,
+  EndChange,
+  EndingPage,
+  OutcomeWrite,
+  RenewalChange,
+  SweepCursorStore,
+} from '../core/contracts/ports.ts';
 import { shardOf } from '../core/touchpoint-id.ts';
 import { createDocumentClient, writeIfCondition } from './dynamodb-client.ts';
+import { LEASE_ATTRIBUTE, PENDING_ATTRIBUTE, pendingAppend } from './dynamodb-pending.ts';
 
 /**
  * The contracts table's key schema, in the shape of core/topology.ts TABLES (the integrator moves it there as
@@ -23,8 +36,12 @@ export const CONTRACTS_TABLE = TABLES.contracts;
 export const DEFAULT_CONTRACT_END_SHARDS = 4;
 
 const { endIndex } = CONTRACTS_TABLE;
-/** Fields that exist only in the table (index keys), not in the domain type. */
-const STORAGE_FIELDS = [endIndex.partitionKey, endIndex.sortKey] as const;
+/** Fields that exist only in the table (index keys, pending metric counts), not in the domain type. */
+const STORAGE_FIELDS = [endIndex.partitionKey, endIndex.sortKey, PENDING_ATTRIBUTE, LEASE_ATTRIBUTE] as const;
+/** Optional contract fields an upsert removes when `next` has none (a restarted contract drops its cancellation reason). */
+const OPTIONAL_FIELDS = ['outcome', 'cancellationReason'] as const satisfies ReadonlyArray<keyof Contract>;
+/** Fields an upsert never writes: the key, and the outcome history, which only the outcome writes change (with their counts). */
+const NOT_UPSERTED = new Set<string>([CONTRACTS_TABLE.partitionKey, 'outcomes', ...STORAGE_FIELDS]);
 /** Sorts after every character a contract id may contain, so `<instant>#~` bounds every key of that instant. */
 const AFTER_ANY_ID = '~';
 const CURSOR_PREFIX = '#sweep-cursor#';
@@ -73,19 +90,51 @@ export class DynamoDbContractRepository implements ContractRepository {
     return Item ? toContract(Item) : undefined;
   }
 
+  /**
+   * A new contract is put whole; an existing one is updated field by field (not put), so the item's outcome history
+   * and pending metric counts, which a settler may be changing meanwhile, stay as they are.
+   */
   upsertFromEvent(next: Contract, baseVersion: string | undefined): Promise<boolean> {
+    const fields = Object.entries(next).filter(([name, value]) => value !== undefined && !NOT_UPSERTED.has(name));
+    if (baseVersion === undefined) {
+      const item = { contractId: next.contractId, ...Object.fromEntries(fields) };
+      return writeIfCondition(
+        this.db.send(
+          new PutCommand({
+            TableName: this.tableName,
+            Item: isRunning(next.status) ? { ...item, ...this.indexKeys(next.contractId, next.endsAt) } : item,
+            ConditionExpression: 'attribute_not_exists(contractId)',
+          }),
+        ),
+      );
+    }
+    const names: Record<string, string> = { '#version': 'version' };
+    const values: Record<string, unknown> = { ':base': baseVersion, ':next': next.version };
+    const sets: string[] = [];
+    const removes: string[] = [];
+    fields.forEach(([name, value], i) => {
+      names[`#f${i}`] = name;
+      values[`:f${i}`] = value;
+      sets.push(`#f${i} = :f${i}`);
+    });
+    for (const field of OPTIONAL_FIELDS) if (next[field] === undefined) removes.push(field);
+    if (isRunning(next.status)) {
+      const keys = this.indexKeys(next.contractId, next.endsAt);
+      values[':shard'] = keys.endShard;
+      values[':key'] = keys.endKey;
+      sets.push(`${endIndex.partitionKey} = :shard`, `${endIndex.sortKey} = :key`);
+    } else {
+      removes.push(endIndex.partitionKey, endIndex.sortKey);
+    }
     return writeIfCondition(
       this.db.send(
-        new PutCommand({
+        new UpdateCommand({
           TableName: this.tableName,
-          Item: isRunning(next.status) ? { ...next, ...this.indexKeys(next.contractId, next.endsAt) } : { ...next },
-          ...(baseVersion === undefined
-            ? { ConditionExpression: 'attribute_not_exists(contractId)' }
-            : {
-                ConditionExpression: '#version = :base AND #version < :next',
-                ExpressionAttributeNames: { '#version': 'version' },
-                ExpressionAttributeValues: { ':base': baseVersion, ':next': next.version },
-              }),
+          Key: { contractId: next.contractId },
+          UpdateExpression: `SET ${sets.join(', ')}${removes.length > 0 ? ` REMOVE ${removes.join(', ')}` : ''}`,
+          ConditionExpression: '#version = :base AND #version < :next',
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
         }),
       ),
     );
@@ -122,31 +171,32 @@ export class DynamoDbContractRepository implements ContractRepository {
       values[`:${field}`] = change[field];
       sets.push(`#${field} = :${field}`);
     }
+    const outcomes = outcomeSets(change);
     return writeIfCondition(
       this.db.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: { contractId },
-          UpdateExpression: `SET ${sets.join(', ')} REMOVE cancellationReason`,
-          ConditionExpression: 'attribute_exists(contractId) AND #version < :at',
+          UpdateExpression: `SET ${[...sets, ...outcomes.sets].join(', ')} REMOVE cancellationReason`,
+          ConditionExpression: `#version < :at AND ${outcomes.condition}`,
           ExpressionAttributeNames: names,
-          ExpressionAttributeValues: values,
+          ExpressionAttributeValues: { ...values, ...outcomes.values },
         }),
       ),
     );
   }
 
-  markCancelled(contractId: string, change: { at: string; outcome: ContractOutcome; reason?: string }): Promise<boolean> {
+  markCancelled(contractId: string, change: CancellationChange): Promise<boolean> {
     const reason = change.reason !== undefined;
+    const outcomes = outcomeSets(change);
+    const sets = ['#status = :cancelled', 'outcome = :outcome', '#version = :at', 'updatedAt = :at', ...(reason ? ['cancellationReason = :reason'] : [])];
     return writeIfCondition(
       this.db.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: { contractId },
-          UpdateExpression:
-            `SET #status = :cancelled, outcome = :outcome, #version = :at, updatedAt = :at${reason ? ', cancellationReason = :reason' : ''} ` +
-            `REMOVE ${endIndex.partitionKey}, ${endIndex.sortKey}`,
-          ConditionExpression: '#status IN (:active, :renewed) AND #version < :at',
+          UpdateExpression: `SET ${[...sets, ...outcomes.sets].join(', ')} REMOVE ${endIndex.partitionKey}, ${endIndex.sortKey}`,
+          ConditionExpression: `#status IN (:active, :renewed) AND #version < :at AND ${outcomes.condition}`,
           ExpressionAttributeNames: { '#status': 'status', '#version': 'version' },
           ExpressionAttributeValues: {
             ':cancelled': 'CANCELLED',
@@ -155,21 +205,25 @@ export class DynamoDbContractRepository implements ContractRepository {
             ':outcome': change.outcome,
             ':at': change.at,
             ...(reason ? { ':reason': change.reason } : {}),
+            ...outcomes.values,
           },
         }),
       ),
     );
   }
 
-  markEnded(contractId: string, change: { endDate: string; at: string; outcome: ContractOutcome }): Promise<boolean> {
+  markEnded(contractId: string, change: EndChange): Promise<boolean> {
+    const outcomes = outcomeSets(change);
     return writeIfCondition(
       this.db.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: { contractId },
-          UpdateExpression: `SET #status = :ended, outcome = :outcome, updatedAt = :at REMOVE ${endIndex.partitionKey}, ${endIndex.sortKey}`,
-          ConditionExpression: '#status IN (:active, :renewed) AND endDate = :endDate',
-          ExpressionAttributeNames: { '#status': 'status' },
+          UpdateExpression:
+            `SET ${['#status = :ended', 'outcome = :outcome', 'updatedAt = :at', ...outcomes.sets].join(', ')} ` +
+            `REMOVE ${endIndex.partitionKey}, ${endIndex.sortKey}`,
+          ConditionExpression: `#status IN (:active, :renewed) AND endDate = :endDate AND ${outcomes.condition}`,
+          ExpressionAttributeNames: { '#status': 'status', '#version': 'version' },
           ExpressionAttributeValues: {
             ':ended': 'ENDED',
             ':active': 'ACTIVE',
@@ -177,6 +231,7 @@ export class DynamoDbContractRepository implements ContractRepository {
             ':outcome': change.outcome,
             ':at': change.at,
             ':endDate': change.endDate,
+            ...outcomes.values,
           },
         }),
       ),
@@ -247,6 +302,20 @@ export class DynamoDbSweepCursors implements SweepCursorStore {
       ),
     );
   }
+}
+
+/**
+ * The part of an outcome write that records the outcome history and its counts: `outcomes` set, the counter changes
+ * appended to the pending counts, on the condition that the contract is still at the version and status it was read
+ * at (which guards the history it was computed from: see OutcomeWrite.base). Uses `#version` and `#status`.
+ */
+function outcomeSets(write: OutcomeWrite): { sets: string[]; condition: string; values: Record<string, unknown> } {
+  const append = pendingAppend(write.metrics);
+  return {
+    sets: ['outcomes = :outcomes', ...(append ? [append.set] : [])],
+    condition: '#version = :baseVersion AND #status = :baseStatus',
+    values: { ':outcomes': write.outcomes, ':baseVersion': write.base.version, ':baseStatus': write.base.status, ...append?.values },
+  };
 }
 
 function toContract(item: Record<string, unknown>): Contract {

@@ -195,6 +195,8 @@ const MAX_ATTEMPTS = 5;
  * Imports validated rows. Per row: the customer's profile is written if it differs from the stored one; a new
  * contract is created ACTIVE; an existing one is updated only when its terms differ and the row is newer than the
  * contract's version (keeping its status, renewals and outcome; reminders of a previous end date are cancelled).
+ * An import never records an outcome, so it moves no renewal or churn count (outcome-counts.ts): the outcome history
+ * is left to the contract events and the sweep.
  */
 export async function importContracts(
   rows: readonly ContractImportRow[],

@@ -1,5 +1,6 @@
 /** Contract renewal domain types. A contract's reminders are 'renewal-reminder' touchpoints (core/model.ts). */
 import { InvalidInputError } from '../errors.ts';
+import type { RecordedOutcome } from '../metrics/model.ts';
 import type { ContractContext } from '../model.ts';
 import { DEFAULT_SEND_AT, isClockTime } from './renewal-offsets.ts';
 
@@ -48,7 +49,14 @@ export interface Contract extends ContractTerms {
   endsAt: string;
   /** Completed renewals. */
   renewals: number;
+  /** The latest term's outcome (what reminders and reports of the contract read). */
   outcome?: ContractOutcome;
+  /**
+   * Every term's outcome (one per `endDate`) with the customer's NPS segment when it was recorded: the source of the
+   * renewal and churn counts (core/metrics/model.ts recordOutcome) and of their rebuild. Only the outcome writes
+   * (markRenewed, markCancelled, markEnded) change it. Absent until the first outcome.
+   */
+  outcomes?: RecordedOutcome[];
   /** Free text from the Cancelled event. Never logged. */
   cancellationReason?: string;
   /**

@@ -21,6 +21,8 @@
  * An alternative keyed by zone (partition = zone, sort = local end date) would be exact too but costs one query per
  * zone in use (hundreds) per offset, mostly empty.
  */
+import type { CounterChange } from '../metrics/counters.ts';
+import type { RecordedOutcome } from '../metrics/model.ts';
 import type { CustomerProfile } from '../ports.ts';
 import type { Customer } from '../model.ts';
 import type { Contract, ContractOutcome, ContractTerms, EndingContract } from './model.ts';
@@ -34,24 +36,29 @@ export interface EndingPage {
 export interface ContractRepository {
   get(contractId: string): Promise<Contract | undefined>;
   /**
-   * Writes `next` whole (its byEnd key derived from it: present only while running), if the stored contract is
-   * still at `baseVersion` (undefined: no contract with this id exists) and `next.version` is newer than it. False
-   * when another write came first: re-read and decide again. Event-time ordering: an older event never wins.
+   * Writes `next` (its byEnd key derived from it: present only while running), if the stored contract is still at
+   * `baseVersion` (undefined: no contract with this id exists) and `next.version` is newer than it. False when
+   * another write came first: re-read and decide again. Event-time ordering: an older event never wins. It never
+   * writes `outcomes` (only the outcome writes below do, with their counts) nor the item's pending metric counts.
    */
   upsertFromEvent(next: Contract, baseVersion: string | undefined): Promise<boolean>;
   /**
    * A renewal event: new end date (and byEnd key), status RENEWED, renewals + 1, the outcome of the term that was
    * renewed, optional new terms. Applies from any status (a late renewal beats an ENDED or CANCELLED verdict) when
-   * `at` is newer than the stored version; false otherwise.
+   * `at` is newer than the stored version and the contract is still as read (`base`); false otherwise.
    */
   markRenewed(contractId: string, change: RenewalChange): Promise<boolean>;
-  /** A cancellation event: running → CANCELLED with outcome CHURNED, out of the index, when `at` is newer; else false. */
-  markCancelled(contractId: string, change: { at: string; outcome: ContractOutcome; reason?: string }): Promise<boolean>;
+  /**
+   * A cancellation event: running → CANCELLED with outcome CHURNED, out of the index, when `at` is newer and the
+   * contract is still as read (`base`); else false.
+   */
+  markCancelled(contractId: string, change: CancellationChange): Promise<boolean>;
   /**
    * The end passed (noticed by a sweep at `at`): running → ENDED with outcome CHURNED, out of the index, only while
-   * the end date is still `endDate` (not renewed meanwhile). Leaves the version alone. False when it had moved on.
+   * the end date is still `endDate` (not renewed meanwhile) and the contract is still as read (`base`). Leaves the
+   * version alone. False when it had moved on.
    */
-  markEnded(contractId: string, change: { endDate: string; at: string; outcome: ContractOutcome }): Promise<boolean>;
+  markEnded(contractId: string, change: EndChange): Promise<boolean>;
   /**
    * One page of running contracts with `fromInstant < endsAt <= toInstant`, up to `limit`, read from the byEnd
    * index only (never the table, never a scan). Order within and across pages is unspecified.
@@ -59,10 +66,44 @@ export interface ContractRepository {
   listEndingBetween(fromInstant: string, toInstant: string, limit: number, startKey?: string): Promise<EndingPage>;
 }
 
-export interface RenewalChange extends Partial<Pick<ContractTerms, 'plan' | 'value' | 'currency' | 'autoRenew'>> {
+/**
+ * What every outcome write carries for the renewal and churn counts (core/metrics/counters.ts, the pending-counts
+ * pattern): the contract's outcome history with the term's outcome recorded, and the counter changes that causes,
+ * appended to the item's pending counts in the same conditional write.
+ */
+export interface OutcomeWrite {
+  /** `recordOutcome(contract.outcomes ?? [], next).history`. */
+  outcomes: RecordedOutcome[];
+  /** The changes of its increments (`numberChanges(token, outcomeChanges(increments))`); may be empty. */
+  metrics: CounterChange[];
+  /**
+   * The contract as read when `outcomes` was computed: the write applies only while it is still at this version and
+   * status. Every write that changes `outcomes` changes one of the two (markRenewed and markCancelled the version,
+   * markEnded the status, and neither ever returns to an earlier value), so the history is never computed from a
+   * stale read.
+   */
+  base: Pick<Contract, 'version' | 'status'>;
+}
+
+export interface RenewalChange extends OutcomeWrite, Partial<Pick<ContractTerms, 'plan' | 'value' | 'currency' | 'autoRenew'>> {
   endDate: string;
   endsAt: string;
   /** Event time; becomes the version. */
+  at: string;
+  outcome: ContractOutcome;
+}
+
+export interface CancellationChange extends OutcomeWrite {
+  /** Event time; becomes the version. */
+  at: string;
+  outcome: ContractOutcome;
+  reason?: string;
+}
+
+export interface EndChange extends OutcomeWrite {
+  /** The end date the sweep saw pass. */
+  endDate: string;
+  /** The sweep's time. */
   at: string;
   outcome: ContractOutcome;
 }

@@ -11,6 +11,7 @@ import {
   assertRenewalCampaign,
   isRunning,
 } from './model.ts';
+import { type ContractMetrics, type SegmentSource, outcomeWrite, settleContractCounts } from './outcome-counts.ts';
 import type { ContractCustomers, ContractRepository, SweepCursorStore } from './ports.ts';
 import { cancelReminders, contractReminders, forEachLimited, planReminder, sentFor, writeReminder } from './reminders.ts';
 import {
@@ -131,6 +132,12 @@ export async function runRenewalSweep(
   return { ...result, cursorAdvanced };
 }
 
+/** What recording churn needs beyond a sweep's: the customer's NPS segment and the renewal and churn counts. */
+export interface ContractEndsDeps extends SweepDeps {
+  customers: SegmentSource;
+  metrics: ContractMetrics;
+}
+
 export interface EndsResult {
   contractsRead: number;
   /** Contracts marked ENDED (churned). */
@@ -140,12 +147,16 @@ export interface EndsResult {
 
 /**
  * Records churn: running contracts whose last day is over become ENDED with outcome CHURNED and the number of
- * reminders that were sent for the term; reminders of the term still pending are cancelled.
+ * reminders that were sent for the term, counted as churned (on the sweep's day, in the customer's NPS segment);
+ * reminders of the term still pending are cancelled.
  *
  * Reads the byEnd index up to `endedCutoff(now)` only: ended contracts leave the index, so the range holds just the
  * contracts that ended since the last run (a contract that ended in the last couple of hours waits for the next run).
+ * Each of those is read once more from the table for its outcome history (the index does not carry it). A crash
+ * between ending a contract and settling its count leaves the count pending on the contract (out of the index by
+ * then): the contract's next write or `outreach metrics rebuild` settles it.
  */
-export async function recordContractEnds(now: string, deps: SweepDeps, options: { pageSize?: number } = {}): Promise<EndsResult> {
+export async function recordContractEnds(now: string, deps: ContractEndsDeps, options: { pageSize?: number } = {}): Promise<EndsResult> {
   const at = utcInstant(now);
   const result: EndsResult = { contractsRead: 0, ended: 0, touchpointsCancelled: 0 };
   let startKey: string | undefined;
@@ -154,9 +165,14 @@ export async function recordContractEnds(now: string, deps: SweepDeps, options: 
     result.contractsRead += page.items.length;
     for (const contract of page.items) {
       if (!hasEnded(contract.endDate, contract.timeZone, at)) continue;
+      const current = await deps.contracts.get(contract.contractId);
+      // The index is eventually consistent: the contract may have been renewed or cancelled since.
+      if (!current || !isRunning(current.status) || current.endDate !== contract.endDate) continue;
       const reminders = await contractReminders(deps.touchpoints, contract.customerId, contract.contractId);
       const outcome = { result: 'CHURNED' as const, at, remindersSent: sentFor(reminders, contract.endDate), endDate: contract.endDate };
-      if (!(await deps.contracts.markEnded(contract.contractId, { endDate: contract.endDate, at, outcome }))) continue;
+      const write = await outcomeWrite(current, outcome, deps.customers);
+      if (!(await deps.contracts.markEnded(contract.contractId, { endDate: contract.endDate, at, outcome, ...write }))) continue;
+      await settleContractCounts(contract.contractId, at, deps.metrics);
       result.ended += 1;
       const term = (r: (typeof reminders)[number]) => r.context.contract?.endDate === contract.endDate;
       result.touchpointsCancelled += (await cancelReminders(deps.touchpoints, reminders, term, 'contract ended', at)).length;
@@ -173,6 +189,8 @@ export interface ContractEventDeps {
   contracts: ContractRepository;
   touchpoints: TouchpointRepository;
   customers: ContractCustomers;
+  /** The renewal and churn counts: Renewed and Cancelled record an outcome. */
+  metrics: ContractMetrics;
   /**
    * The renewal campaigns, to plan at once the reminders that sweeps have passed over already (a contract started or
    * moved to an end date whose reminder day is inside the planned horizon). Without it only the sweep plans.
@@ -199,13 +217,16 @@ const MAX_ATTEMPTS = 5;
  *  1. Started records the customer's profile; Started and Updated create or update the contract, Renewed sets the
  *     new end date (status RENEWED, outcome RENEWED for the old term) and counts the renewal on the customer (their
  *     loyalty profile's `renewals`, once per contract and new end date), Cancelled ends it (outcome CHURNED). Each
- *     applies only if the event is newer than the contract's version: an older event changes nothing.
+ *     applies only if the event is newer than the contract's version: an older event changes nothing. An outcome
+ *     is counted (renewed or churned, on the event's day, in the customer's NPS segment then) in the same write,
+ *     and settled right after (outcome-counts.ts); a late renewal of a term recorded as churned moves its count.
  *  2. Pending reminders that no longer fit are cancelled: all of them for a cancelled contract, those of another
  *     end date for a running one (the renewed or moved term).
  *  3. With `planning`, reminders of the (new) term whose day a sweep has already passed over are planned now, if
  *     still ahead.
- * Re-delivering the same event redoes 2 and 3 only (and a renewal's count, which is kept once), which change nothing
- * the second time.
+ * Re-delivering the same event redoes 2 and 3 only (and a renewal's count on the customer, which is kept once, and the
+ * settling of the contract's pending counts, which finishes what a crash interrupted), which change nothing the
+ * second time.
  */
 export async function applyContractEvent(event: ContractEvent, deps: ContractEventDeps): Promise<ContractEventResult> {
   const now = utcInstant(event.time);
@@ -240,6 +261,7 @@ async function applyStarted(started: ContractStarted, now: string, deps: Contrac
     endsAt: startOfLocalDay(terms.endDate, terms.timeZone),
     renewals: existing?.renewals ?? 0,
     ...(existing?.outcome ? { outcome: existing.outcome } : {}),
+    ...(existing?.outcomes ? { outcomes: existing.outcomes } : {}),
     version: at,
     createdAt: existing?.createdAt ?? at,
     updatedAt: at,
@@ -290,7 +312,8 @@ async function applyRenewed(renewed: ContractRenewed, now: string, deps: Contrac
     const existing = await deps.contracts.get(contractId);
     if (!existing) return eventResult('unknown-contract', contractId);
     if (existing.version === at && existing.status === 'RENEWED' && existing.endDate === endDate) {
-      // The same event again (a retry after a partial failure): count the renewal if the first try did not get to it.
+      // The same event again (a retry after a partial failure): finish the counts the first try did not get to.
+      await settleContractCounts(contractId, now, deps.metrics);
       await deps.customers.recordRenewal(existing.customerId, contractId, endDate);
       return reconcile(existing, now, deps, eventResult('stale-event', contractId));
     }
@@ -300,11 +323,14 @@ async function applyRenewed(renewed: ContractRenewed, now: string, deps: Contrac
     const endsAt = startOfLocalDay(endDate, existing.timeZone);
     const outcome = { result: 'RENEWED' as const, at, remindersSent: sentFor(reminders, existing.endDate), endDate: existing.endDate };
     const terms = definedOnly(changes);
-    if (await deps.contracts.markRenewed(contractId, { ...terms, endDate, endsAt, at, outcome })) {
+    const write = await outcomeWrite(existing, outcome, deps.customers);
+    if (await deps.contracts.markRenewed(contractId, { ...terms, endDate, endsAt, at, outcome, ...write })) {
+      await settleContractCounts(contractId, now, deps.metrics);
       // The customer's loyalty profile counts it (once per contract and new end date, however often this runs).
       await deps.customers.recordRenewal(existing.customerId, contractId, endDate);
       const renewals = existing.renewals + 1;
-      const next: Contract = { ...existing, ...terms, status: 'RENEWED', endDate, endsAt, renewals, outcome, version: at, updatedAt: at };
+      const { outcomes } = write;
+      const next: Contract = { ...existing, ...terms, status: 'RENEWED', endDate, endsAt, renewals, outcome, outcomes, version: at, updatedAt: at };
       return reconcile(next, now, deps, eventResult('contract-renewed', contractId));
     }
   }
@@ -317,13 +343,19 @@ async function applyCancelled(cancelled: ContractCancelled, now: string, deps: C
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt += 1) {
     const existing = await deps.contracts.get(contractId);
     if (!existing) return eventResult('unknown-contract', contractId);
-    if (existing.version === at && existing.status === 'CANCELLED') return reconcile(existing, now, deps, eventResult('stale-event', contractId));
+    if (existing.version === at && existing.status === 'CANCELLED') {
+      // The same event again (a retry after a partial failure).
+      await settleContractCounts(contractId, now, deps.metrics);
+      return reconcile(existing, now, deps, eventResult('stale-event', contractId));
+    }
     if (existing.version >= at) return eventResult('stale-event', contractId);
     if (!isRunning(existing.status)) return eventResult('ignored', contractId, `contract is ${existing.status}`);
     const reminders = await contractReminders(deps.touchpoints, existing.customerId, contractId);
     const outcome = { result: 'CHURNED' as const, at, remindersSent: sentFor(reminders, existing.endDate), endDate: existing.endDate };
-    if (await deps.contracts.markCancelled(contractId, { at, outcome, ...(reason !== undefined ? { reason } : {}) })) {
-      const next: Contract = { ...existing, status: 'CANCELLED', outcome, version: at, updatedAt: at };
+    const write = await outcomeWrite(existing, outcome, deps.customers);
+    if (await deps.contracts.markCancelled(contractId, { at, outcome, ...write, ...(reason !== undefined ? { reason } : {}) })) {
+      await settleContractCounts(contractId, now, deps.metrics);
+      const next: Contract = { ...existing, status: 'CANCELLED', outcome, outcomes: write.outcomes, version: at, updatedAt: at };
       return reconcile(next, now, deps, eventResult('contract-cancelled', contractId));
     }
   }

@@ -6,6 +6,7 @@ import { isActiveAt } from '../campaigns/assignment.ts';
 import type { Campaign } from '../campaigns/schema.ts';
 import type { ContractEvent } from '../contracts/contract-events.ts';
 import type { RenewalCampaign } from '../contracts/model.ts';
+import type { ContractMetrics, SegmentSource } from '../contracts/outcome-counts.ts';
 import type { ContractCustomers, ContractRepository, SweepCursorStore } from '../contracts/ports.ts';
 import {
   applyContractEvent,
@@ -23,6 +24,8 @@ export interface RenewalDeps {
   cursors: SweepCursorStore;
   touchpoints: TouchpointRepository;
   campaigns: CampaignCatalog;
+  /** The renewal and churn counts (every recorded outcome moves them). */
+  metrics: ContractMetrics;
 }
 
 /** The enabled renewal-reminder campaigns active at `now`, as the sweep reads them. */
@@ -52,9 +55,9 @@ export interface DailySweepResult {
 /**
  * The daily sweep (Scheduler cron): for each renewal campaign, plan every reminder whose day begins before the next
  * run (continuing from the campaign's cursor, so missed days are caught up and a repeated run plans nothing twice);
- * then record the contracts that ended without renewal as churned.
+ * then record the contracts that ended without renewal as churned (counted in the customer's NPS segment).
  */
-export async function runDailyRenewalSweep(scheduledTime: string, deps: RenewalDeps): Promise<DailySweepResult> {
+export async function runDailyRenewalSweep(scheduledTime: string, deps: RenewalDeps & { customers: SegmentSource }): Promise<DailySweepResult> {
   const now = toUtcIso(scheduledTime);
   const campaigns = [];
   for (const campaign of await renewalCampaigns(deps.campaigns, now)) {

@@ -1,7 +1,9 @@
 import { DynamoDbCampaignCatalog } from '../../adapters/dynamodb-campaigns.ts';
 import { createDocumentClient } from '../../adapters/dynamodb-client.ts';
-import { DEFAULT_CONTRACT_END_SHARDS, DynamoDbContractRepository, DynamoDbSweepCursors } from '../../adapters/dynamodb-contracts.ts';
+import { CONTRACTS_TABLE, DEFAULT_CONTRACT_END_SHARDS, DynamoDbContractRepository, DynamoDbSweepCursors } from '../../adapters/dynamodb-contracts.ts';
 import { DynamoDbCustomerRepository } from '../../adapters/dynamodb-customers.ts';
+import { DynamoDbMetricsCounters } from '../../adapters/dynamodb-metrics.ts';
+import { DynamoDbPendingCounts } from '../../adapters/dynamodb-pending.ts';
 import { DynamoDbTouchpointRepository } from '../../adapters/dynamodb-touchpoints.ts';
 import { envCacheSeconds, envShardCount, envString, parseEnv } from '../../adapters/env.ts';
 import { createLogger, parseEventOrLog } from '../../adapters/logger.ts';
@@ -13,6 +15,7 @@ const env = parseEnv({
   CUSTOMERS_TABLE: envString,
   TOUCHPOINTS_TABLE: envString,
   CAMPAIGNS_TABLE: envString,
+  METRICS_TABLE: envString,
   CAMPAIGN_CACHE_SECONDS: envCacheSeconds,
   DISPATCH_SHARDS: envShardCount,
 });
@@ -23,6 +26,10 @@ const deps = {
   customers: new DynamoDbCustomerRepository(env.CUSTOMERS_TABLE, db),
   touchpoints: new DynamoDbTouchpointRepository(env.TOUCHPOINTS_TABLE, env.DISPATCH_SHARDS, db),
   campaigns: new DynamoDbCampaignCatalog(env.CAMPAIGNS_TABLE, db, env.CAMPAIGN_CACHE_SECONDS * 1000),
+  metrics: {
+    pending: new DynamoDbPendingCounts(env.CONTRACTS_TABLE, CONTRACTS_TABLE.partitionKey, db),
+    counters: new DynamoDbMetricsCounters(env.METRICS_TABLE, db),
+  },
 };
 const logger = createLogger('contract-events');
 

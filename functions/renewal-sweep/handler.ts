@@ -1,7 +1,10 @@
 import { z } from 'zod';
 import { DynamoDbCampaignCatalog } from '../../adapters/dynamodb-campaigns.ts';
 import { createDocumentClient } from '../../adapters/dynamodb-client.ts';
-import { DEFAULT_CONTRACT_END_SHARDS, DynamoDbContractRepository, DynamoDbSweepCursors } from '../../adapters/dynamodb-contracts.ts';
+import { CONTRACTS_TABLE, DEFAULT_CONTRACT_END_SHARDS, DynamoDbContractRepository, DynamoDbSweepCursors } from '../../adapters/dynamodb-contracts.ts';
+import { DynamoDbCustomerRepository } from '../../adapters/dynamodb-customers.ts';
+import { DynamoDbMetricsCounters } from '../../adapters/dynamodb-metrics.ts';
+import { DynamoDbPendingCounts } from '../../adapters/dynamodb-pending.ts';
 import { DynamoDbTouchpointRepository } from '../../adapters/dynamodb-touchpoints.ts';
 import { envCacheSeconds, envShardCount, envString, parseEnv } from '../../adapters/env.ts';
 import { createLogger } from '../../adapters/logger.ts';
@@ -10,8 +13,10 @@ import { runDailyRenewalSweep } from '../../core/use-cases/renewals.ts';
 
 const env = parseEnv({
   CONTRACTS_TABLE: envString,
+  CUSTOMERS_TABLE: envString,
   TOUCHPOINTS_TABLE: envString,
   CAMPAIGNS_TABLE: envString,
+  METRICS_TABLE: envString,
   CAMPAIGN_CACHE_SECONDS: envCacheSeconds,
   DISPATCH_SHARDS: envShardCount,
 });
@@ -19,8 +24,14 @@ const db = createDocumentClient();
 const deps = {
   contracts: new DynamoDbContractRepository(env.CONTRACTS_TABLE, DEFAULT_CONTRACT_END_SHARDS, db),
   cursors: new DynamoDbSweepCursors(env.CONTRACTS_TABLE, db),
+  // Read only: the customer's NPS segment when a contract is recorded as churned.
+  customers: new DynamoDbCustomerRepository(env.CUSTOMERS_TABLE, db),
   touchpoints: new DynamoDbTouchpointRepository(env.TOUCHPOINTS_TABLE, env.DISPATCH_SHARDS, db),
   campaigns: new DynamoDbCampaignCatalog(env.CAMPAIGNS_TABLE, db, env.CAMPAIGN_CACHE_SECONDS * 1000),
+  metrics: {
+    pending: new DynamoDbPendingCounts(env.CONTRACTS_TABLE, CONTRACTS_TABLE.partitionKey, db),
+    counters: new DynamoDbMetricsCounters(env.METRICS_TABLE, db),
+  },
 };
 const logger = createLogger('renewal-sweep');
 

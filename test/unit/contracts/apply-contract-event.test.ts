@@ -4,7 +4,16 @@ import { reminderTouchpointId } from '../../../core/contracts/reminders.ts';
 import { addCalendarDays, shiftInstant } from '../../../core/contracts/renewal-offsets.ts';
 import { applyContractEvent, recordContractEnds, runRenewalSweep } from '../../../core/contracts/sweep-renewals.ts';
 import { InMemoryTouchpoints } from '../fakes.ts';
-import { InMemoryContractCustomers, InMemoryContracts, InMemorySweepCursors, PROFILE, TERMS, contractEnvelope, startedDetail } from './fakes.ts';
+import {
+  InMemoryContractCustomers,
+  InMemoryContracts,
+  InMemorySweepCursors,
+  PROFILE,
+  TERMS,
+  contractEnvelope,
+  contractsWithMetrics,
+  startedDetail,
+} from './fakes.ts';
 
 const CAMPAIGN = { campaignId: 'contract-renewal', offsetsDays: [60, 30, 7] };
 const id = (endDate: string, offset: number) => reminderTouchpointId('contract-renewal', 'ctr-1', endDate, offset);
@@ -13,10 +22,15 @@ const event = (type: string, detail: Record<string, unknown>, envelope: Record<s
   parseContractEvent(contractEnvelope(type, { contractId: 'ctr-1', customerId: 'cust-1', ...detail }, envelope));
 
 describe('applyContractEvent', () => {
-  let deps: { contracts: InMemoryContracts; touchpoints: InMemoryTouchpoints; customers: InMemoryContractCustomers };
+  let deps: {
+    contracts: InMemoryContracts;
+    touchpoints: InMemoryTouchpoints;
+    customers: InMemoryContractCustomers;
+    metrics: ReturnType<typeof contractsWithMetrics>['metrics'];
+  };
   let cursors: InMemorySweepCursors;
   beforeEach(() => {
-    deps = { contracts: new InMemoryContracts(), touchpoints: new InMemoryTouchpoints(), customers: new InMemoryContractCustomers() };
+    deps = { ...contractsWithMetrics(), touchpoints: new InMemoryTouchpoints(), customers: new InMemoryContractCustomers() };
     cursors = new InMemorySweepCursors();
   });
 

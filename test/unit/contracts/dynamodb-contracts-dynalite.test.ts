@@ -6,12 +6,21 @@ import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createDocumentClient } from '../../../adapters/dynamodb-client.ts';
 import { CONTRACTS_TABLE, DynamoDbContractRepository, DynamoDbSweepCursors, contractsTableDefinition } from '../../../adapters/dynamodb-contracts.ts';
-import type { Contract } from '../../../core/contracts/model.ts';
+import type { Contract, ContractOutcome } from '../../../core/contracts/model.ts';
+import type { OutcomeWrite } from '../../../core/contracts/ports.ts';
+import { numberChanges, outcomeChanges } from '../../../core/metrics/counters.ts';
+import { recordOutcome } from '../../../core/metrics/model.ts';
 import { addCalendarDays, shiftInstant, startOfLocalDay } from '../../../core/contracts/renewal-offsets.ts';
 import { sweepRenewals } from '../../../core/contracts/sweep-renewals.ts';
-import { startDynamo } from '../../../local/dynamodb.ts';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { parseContractEvent } from '../../../core/contracts/contract-events.ts';
+import { applyContractEvent, recordContractEnds } from '../../../core/contracts/sweep-renewals.ts';
+import { emptySegmentCounts, rebuildOutcomeAggregates } from '../../../core/metrics/model.ts';
+import { DynamoDbMetricsCounters, DynamoDbMetricsReader } from '../../../adapters/dynamodb-metrics.ts';
+import { DynamoDbPendingCounts } from '../../../adapters/dynamodb-pending.ts';
+import { localTableNames, startDynamo, tableDefinitions } from '../../../local/dynamodb.ts';
 import { InMemoryTouchpoints } from '../fakes.ts';
-import { InMemoryContracts, contract } from './fakes.ts';
+import { InMemoryContractCustomers, InMemoryContracts, contract, contractEnvelope, startedDetail } from './fakes.ts';
 
 const CAMPAIGN = { campaignId: 'contract-renewal', offsetsDays: [60, 30, 7] };
 const ZONES = ['Europe/Berlin', 'America/Los_Angeles', 'Asia/Tokyo', 'Australia/Sydney', 'Asia/Kolkata', 'Pacific/Auckland'];
@@ -60,6 +69,12 @@ beforeEach(async () => {
 const running = (contractId: string, endDate: string, timeZone: string, overrides: Partial<Contract> = {}): Contract =>
   contract({ contractId, endDate, timeZone, endsAt: startOfLocalDay(endDate, timeZone), ...overrides });
 
+/** The OutcomeWrite that records `outcome` (segment `none`) on the contract as read. */
+const recording = (outcome: ContractOutcome, read: Contract): OutcomeWrite => {
+  const { history, increments } = recordOutcome(read.outcomes ?? [], { ...outcome, npsSegment: 'none' });
+  return { outcomes: history, metrics: numberChanges(`w-${read.contractId}-${outcome.at}`, outcomeChanges(increments)), base: { version: read.version, status: read.status } };
+};
+
 describe('DynamoDbContractRepository on dynalite', () => {
   it('sweeps read from byEnd only the contracts with a reminder due, never the others', async () => {
     // Prepare: 1,460 contracts ending over two years in six zones; one in five is then cancelled (leaves the index).
@@ -68,7 +83,7 @@ describe('DynamoDbContractRepository on dynalite', () => {
     await Promise.all(book.map((c) => repository.upsertFromEvent(c, undefined)));
     for (const c of book.filter((_, i) => i % 5 === 0)) {
       const outcome = { result: 'CHURNED' as const, at: '2026-06-01T00:00:00.000Z', remindersSent: 0, endDate: c.endDate };
-      expect(await repository.markCancelled(c.contractId, { at: '2026-06-01T00:00:00.000Z', outcome })).toBe(true);
+      expect(await repository.markCancelled(c.contractId, { at: '2026-06-01T00:00:00.000Z', outcome, ...recording(outcome, c) })).toBe(true);
     }
     for (const c of book) reference.put(c);
     for (const c of book.filter((_, i) => i % 5 === 0)) reference.items.set(c.contractId, { ...c, status: 'CANCELLED' });
@@ -132,15 +147,24 @@ describe('DynamoDbContractRepository on dynalite', () => {
 
     // Ending needs the same end date; it leaves the index and keeps the version.
     const churned = { result: 'CHURNED' as const, at: '2027-03-30T08:00:00.000Z', remindersSent: 2, endDate: '2027-03-28' };
-    expect(await repository.markEnded('ctr-1', { endDate: '2027-03-27', at: churned.at, outcome: churned })).toBe(false);
-    expect(await repository.markEnded('ctr-1', { endDate: '2027-03-28', at: churned.at, outcome: churned })).toBe(true);
+    const updated = (await repository.get('ctr-1'))!;
+    expect(await repository.markEnded('ctr-1', { endDate: '2027-03-27', at: churned.at, outcome: churned, ...recording(churned, updated) })).toBe(false);
+    expect(await repository.markEnded('ctr-1', { endDate: '2027-03-28', at: churned.at, outcome: churned, ...recording(churned, updated) })).toBe(true);
     expect(await repository.get('ctr-1')).toMatchObject({ status: 'ENDED', outcome: churned, version: '2026-05-01T00:00:00.000Z' });
     expect(await listed()).toEqual([]);
 
     // A cancellation no longer applies to an ended contract; a (late) renewal does, and puts it back in the index.
-    expect(await repository.markCancelled('ctr-1', { at: '2027-03-31T00:00:00.000Z', outcome: churned })).toBe(false);
+    const ended = (await repository.get('ctr-1'))!;
+    expect(await repository.markCancelled('ctr-1', { at: '2027-03-31T00:00:00.000Z', outcome: churned, ...recording(churned, ended) })).toBe(false);
     const renewed = { result: 'RENEWED' as const, at: '2027-03-28T15:00:00.000Z', remindersSent: 2, endDate: '2027-03-28' };
-    const renewal = { endDate: '2028-03-28', endsAt: '2028-03-27T22:00:00.000Z', at: '2027-03-28T15:00:00.000Z', outcome: renewed, autoRenew: true };
+    const renewal = {
+      endDate: '2028-03-28',
+      endsAt: '2028-03-27T22:00:00.000Z',
+      at: '2027-03-28T15:00:00.000Z',
+      outcome: renewed,
+      autoRenew: true,
+      ...recording(renewed, ended),
+    };
     expect(await repository.markRenewed('ctr-1', renewal)).toBe(true);
     expect(await repository.markRenewed('ctr-1', renewal)).toBe(false);
     expect(await repository.get('ctr-1')).toMatchObject({ status: 'RENEWED', endDate: '2028-03-28', renewals: 1, autoRenew: true, outcome: renewed });
@@ -162,7 +186,9 @@ describe('DynamoDbContractRepository on dynalite', () => {
     ]);
 
     // Cancelling a running contract with a newer event takes it out again.
-    expect(await repository.markCancelled('ctr-1', { at: '2027-04-01T00:00:00.000Z', outcome: churned, reason: 'too expensive' })).toBe(true);
+    const again = { ...churned, endDate: '2028-03-28' };
+    const current = (await repository.get('ctr-1'))!;
+    expect(await repository.markCancelled('ctr-1', { at: '2027-04-01T00:00:00.000Z', outcome: again, reason: 'too expensive', ...recording(again, current) })).toBe(true);
     expect(await repository.get('ctr-1')).toMatchObject({ status: 'CANCELLED', cancellationReason: 'too expensive' });
     expect((await repository.listEndingBetween('2028-03-27T00:00:00.000Z', '2028-03-28T00:00:00.000Z', 10)).items).toEqual([]);
   });
@@ -176,5 +202,96 @@ describe('DynamoDbContractRepository on dynalite', () => {
     expect(await cursors.advance('contract-renewal', '2027-03-21T03:05:00.000Z', '2027-03-22T03:05:00.000Z')).toBe(true);
     expect(await cursors.get('contract-renewal')).toBe('2027-03-22T03:05:00.000Z');
     expect((await repository.listEndingBetween('0000-01-01T00:00:00.000Z', '9999-12-31T00:00:00.000Z', 10)).items).toEqual([]);
+  });
+});
+
+describe('DynamoDbContractRepository outcome counts on dynalite', () => {
+  let metricsTable: string;
+  beforeEach(async () => {
+    metricsTable = localTableNames(`contract-metrics-${tables}`).metrics;
+    await client.send(new CreateTableCommand(tableDefinitions(localTableNames(`contract-metrics-${tables}`)).find((d) => d.TableName === metricsTable)!));
+  });
+
+  const rawItem = async (contractId: string) =>
+    (await createDocumentClient(client).send(new GetCommand({ TableName: table, Key: { contractId }, ConsistentRead: true }))).Item!;
+
+  it('writes the outcome history and appends its counts in the same write, only while the contract is as read', async () => {
+    // Prepare
+    const c = running('ctr-1', '2027-03-28', 'Europe/Berlin', { version: '2026-03-29T08:00:00.000Z' });
+    await repository.upsertFromEvent(c, undefined);
+    const churned = { result: 'CHURNED' as const, at: '2027-03-02T10:00:00.000Z', remindersSent: 0, endDate: '2027-03-28' };
+    const cancellation = { at: churned.at, outcome: churned, ...recording(churned, c) };
+
+    // Act
+    expect(await repository.markCancelled('ctr-1', cancellation)).toBe(true);
+    // A renewal computed from the same (now stale) read is refused, and appends nothing.
+    const renewed = { result: 'RENEWED' as const, at: '2027-03-03T10:00:00.000Z', remindersSent: 0, endDate: '2027-03-28' };
+    const stale = { endDate: '2028-03-28', endsAt: '2028-03-27T22:00:00.000Z', at: renewed.at, outcome: renewed, ...recording(renewed, c) };
+    expect(await repository.markRenewed('ctr-1', stale)).toBe(false);
+
+    // Assess
+    const item = await rawItem('ctr-1');
+    expect(item.outcomes).toEqual(cancellation.outcomes);
+    expect(item.metricsPending).toEqual(cancellation.metrics);
+    expect(cancellation.metrics).toEqual([
+      { id: 'w-ctr-1-2027-03-02T10:00:00.000Z:0', record: { series: 'outcomes', day: '2027-03-02' }, counters: { churned_none: 1 } },
+    ]);
+    // The domain object carries the history, not the pending counts.
+    const read = await repository.get('ctr-1');
+    expect(read).toMatchObject({ status: 'CANCELLED', outcomes: cancellation.outcomes });
+    expect(read).not.toHaveProperty('metricsPending');
+  });
+
+  it('leaves the outcome history and the pending counts alone when an event updates the contract', async () => {
+    // Prepare: cancelled, its churn still pending; then restarted by a newer Contract Started.
+    const c = running('ctr-1', '2027-03-28', 'Europe/Berlin', { version: '2026-03-29T08:00:00.000Z' });
+    await repository.upsertFromEvent(c, undefined);
+    const churned = { result: 'CHURNED' as const, at: '2027-03-02T10:00:00.000Z', remindersSent: 0, endDate: '2027-03-28' };
+    const cancellation = { at: churned.at, outcome: churned, reason: 'price', ...recording(churned, c) };
+    await repository.markCancelled('ctr-1', cancellation);
+    const cancelled = (await repository.get('ctr-1'))!;
+
+    // Act
+    const { cancellationReason: _dropped, outcomes: _history, ...rest } = cancelled;
+    const restarted = { ...rest, status: 'ACTIVE' as const, endDate: '2028-03-28', endsAt: '2028-03-27T22:00:00.000Z', version: '2027-04-01T00:00:00.000Z' };
+    expect(await repository.upsertFromEvent(restarted, cancelled.version)).toBe(true);
+
+    // Assess
+    const item = await rawItem('ctr-1');
+    expect(item).toMatchObject({ status: 'ACTIVE', endDate: '2028-03-28', outcome: churned, outcomes: cancellation.outcomes, metricsPending: cancellation.metrics });
+    expect(item).not.toHaveProperty('cancellationReason');
+    expect((await repository.listEndingBetween('2028-03-27T00:00:00.000Z', '2028-03-28T00:00:00.000Z', 10)).items.map((i) => i.contractId)).toEqual(['ctr-1']);
+  });
+
+  it('counts a churn and a late renewal of the same term once, through the events and the sweep', async () => {
+    // Prepare: the real contracts table, pending counts and metrics table; customers and touchpoints in memory.
+    const db = createDocumentClient(client);
+    const metrics = { pending: new DynamoDbPendingCounts(table, CONTRACTS_TABLE.partitionKey, db), counters: new DynamoDbMetricsCounters(metricsTable, db) };
+    const customers = new InMemoryContractCustomers();
+    const deps = { contracts: repository, touchpoints: new InMemoryTouchpoints(), customers, metrics };
+    const event = (type: string, detail: Record<string, unknown>, envelope: Record<string, unknown> = {}) =>
+      parseContractEvent(contractEnvelope(type, { contractId: 'ctr-1', customerId: 'cust-1', ...detail }, envelope));
+    await applyContractEvent(event('Contract Started', startedDetail()), deps);
+    const nps = (category: string) => ({ nps: { score: 0, category, surveyId: 's', answeredAt: '2027-01-01T00:00:00.000Z' } });
+    customers.items.get('cust-1')!.latestSurvey = nps('detractor');
+
+    // Act: the sweep records the churn; the customer turns promoter; the renewal arrives late, twice.
+    expect((await recordContractEnds('2027-03-30T08:00:00.000Z', deps)).ended).toBe(1);
+    const reader = new DynamoDbMetricsReader(metricsTable, 'unused', db);
+    const afterChurn = await reader.contractOutcomes('2027-03-01', '2027-04-30');
+    customers.items.get('cust-1')!.latestSurvey = nps('promoter');
+    const late = event('Contract Renewed', { endDate: '2028-03-28', occurredAt: '2027-03-28T15:00:00Z' }, { time: '2027-03-30T09:00:00Z' });
+    expect((await applyContractEvent(late, deps)).action).toBe('contract-renewed');
+    expect((await applyContractEvent(late, deps)).action).toBe('stale-event');
+
+    // Assess
+    expect(afterChurn).toEqual([{ day: '2027-03-30', renewed: emptySegmentCounts(), churned: { ...emptySegmentCounts(), detractor: 1 } }]);
+    const counts = (await reader.contractOutcomes('2027-03-01', '2027-04-30')).filter((r) => [...Object.values(r.renewed), ...Object.values(r.churned)].some((n) => n !== 0));
+    expect(counts).toEqual([{ day: '2027-03-28', renewed: { ...emptySegmentCounts(), promoter: 1 }, churned: emptySegmentCounts() }]);
+    const stored = (await repository.get('ctr-1'))!;
+    expect(counts).toEqual(rebuildOutcomeAggregates(stored.outcomes ?? []));
+    const item = await rawItem('ctr-1');
+    expect(item).not.toHaveProperty('metricsPending');
+    expect(item).not.toHaveProperty('metricsLease');
   });
 });

@@ -6,6 +6,8 @@ import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { createDocumentClient } from '../../../adapters/dynamodb-client.ts';
 import { CONTRACTS_TABLE, DynamoDbContractRepository, DynamoDbSweepCursors, contractsTableDefinition } from '../../../adapters/dynamodb-contracts.ts';
 import type { Contract } from '../../../core/contracts/model.ts';
+import type { OutcomeWrite } from '../../../core/contracts/ports.ts';
+import type { RecordedOutcome } from '../../../core/metrics/model.ts';
 import { shardOf } from '../../../core/touchpoint-id.ts';
 import { expressionProblem, sentRequests } from '../adapters/support.ts';
 
@@ -34,6 +36,30 @@ const contract: Contract = {
 };
 const indexKeys = { endShard: String(shardOf('ctr-1', SHARDS)), endKey: '2027-03-27T23:00:00.000Z#ctr-1' };
 const churned = { result: 'CHURNED' as const, at: '2027-03-02T10:00:00.000Z', remindersSent: 1, endDate: '2027-03-28' };
+
+/** An outcome write recording `recorded` with one change of the outcomes record of its day (none for no counters). */
+function outcomeWrite(recorded: RecordedOutcome, counters: Record<string, number>, base: OutcomeWrite['base']): OutcomeWrite {
+  const day = recorded.at.slice(0, 10);
+  const metrics = Object.keys(counters).length > 0 ? [{ id: 'tok:0', record: { series: 'outcomes' as const, day }, counters }] : [];
+  return { outcomes: [recorded], metrics, base };
+}
+
+interface UpdateInput {
+  UpdateExpression: string;
+  ExpressionAttributeNames?: Record<string, string>;
+  ExpressionAttributeValues?: Record<string, unknown>;
+}
+
+/** What an UpdateItem's SET clause assigns (`#name = :value` and `name = :value` pairs), by attribute name. */
+function assigned(input: UpdateInput): Record<string, unknown> {
+  const set = /^SET (.*?)(?: REMOVE |$)/.exec(input.UpdateExpression)![1]!;
+  return Object.fromEntries(
+    set.split(', ').map((pair) => {
+      const [name, value] = pair.split(' = ') as [string, string];
+      return [input.ExpressionAttributeNames?.[name] ?? name, input.ExpressionAttributeValues?.[value]];
+    }),
+  );
+}
 
 /** Every request sent so far is one DynamoDB would accept. */
 function expectValidExpressions() {
@@ -71,8 +97,9 @@ describe('CONTRACTS_TABLE', () => {
 });
 
 describe('DynamoDbContractRepository', () => {
-  it('reads a contract consistently and leaves the index keys out', async () => {
-    ddb.on(GetCommand).resolves({ Item: { ...contract, ...indexKeys } });
+  it('reads a contract consistently and leaves the index keys and the pending metric counts out', async () => {
+    const pending = { metricsPending: [{ id: 't:0', record: { series: 'outcomes', day: '2027-03-02' }, counters: { churned_none: 1 } }] };
+    ddb.on(GetCommand).resolves({ Item: { ...contract, ...indexKeys, ...pending, metricsLease: { token: 't', until: '2027-03-02T10:06:00.000Z' } } });
 
     expect(await repository().get('ctr-1')).toEqual(contract);
     expect(ddb).toHaveReceivedCommandWith(GetCommand, { TableName: TABLE, Key: { contractId: 'ctr-1' }, ConsistentRead: true });
@@ -90,18 +117,38 @@ describe('DynamoDbContractRepository', () => {
     expectValidExpressions();
   });
 
-  it('replaces a contract only at the version it was read and with a newer one, without index keys once not running', async () => {
-    ddb.on(PutCommand).resolves({});
+  it('updates a contract only at the version it was read and with a newer one, without index keys once not running', async () => {
+    ddb.on(UpdateCommand).resolves({});
     const cancelled: Contract = { ...contract, status: 'CANCELLED', version: '2027-03-02T10:00:00.000Z' };
 
     expect(await repository().upsertFromEvent(cancelled, contract.version)).toBe(true);
-    expect(ddb).toHaveReceivedCommandExactlyOnceWith(PutCommand, {
+
+    // Field by field (not a Put), so the outcome history and the pending metric counts on the item are left alone.
+    expect(ddb).toHaveReceivedCommandTimes(PutCommand, 0);
+    const [request] = sentRequests(ddb).map((r) => r.input as UpdateInput);
+    const { contractId: _key, ...fields } = cancelled;
+    expect(assigned(request!)).toEqual(fields);
+    expect(request!.UpdateExpression).toMatch(/ REMOVE outcome, cancellationReason, endShard, endKey$/);
+    expect(request).toMatchObject({
       TableName: TABLE,
-      Item: cancelled,
+      Key: { contractId: 'ctr-1' },
       ConditionExpression: '#version = :base AND #version < :next',
-      ExpressionAttributeNames: { '#version': 'version' },
       ExpressionAttributeValues: { ':base': contract.version, ':next': '2027-03-02T10:00:00.000Z' },
     });
+    expectValidExpressions();
+  });
+
+  it('updates a running contract with its index keys and never writes its outcome history', async () => {
+    ddb.on(UpdateCommand).resolves({});
+    const outcome = { result: 'CHURNED' as const, at: '2026-03-01T00:00:00.000Z', remindersSent: 0, endDate: '2026-03-28' };
+    const restarted: Contract = { ...contract, outcome, outcomes: [{ ...outcome, npsSegment: 'none' }], version: '2027-03-02T10:00:00.000Z' };
+
+    await repository().upsertFromEvent(restarted, contract.version);
+
+    const [request] = sentRequests(ddb).map((r) => r.input as UpdateInput);
+    const { contractId: _key, outcomes: _history, ...fields } = restarted;
+    expect(assigned(request!)).toEqual({ ...fields, ...indexKeys });
+    expect(request!.UpdateExpression).toMatch(/ REMOVE cancellationReason$/);
     expectValidExpressions();
   });
 
@@ -112,9 +159,10 @@ describe('DynamoDbContractRepository', () => {
     await expect(repository().upsertFromEvent(contract, undefined)).rejects.toThrow('throttled');
   });
 
-  it('renews: new end date and index key, renewals + 1, outcome, version, and the changed terms', async () => {
+  it('renews: new end date and index key, renewals + 1, outcome and its counts, version, and the changed terms', async () => {
     ddb.on(UpdateCommand).resolves({});
     const outcome = { result: 'RENEWED' as const, at: '2027-03-05T10:00:00.000Z', remindersSent: 1, endDate: '2027-03-28' };
+    const write = outcomeWrite({ ...outcome, npsSegment: 'promoter' }, { renewed_promoter: 1 }, { version: contract.version, status: 'ACTIVE' });
 
     const applied = await repository().markRenewed('ctr-1', {
       endDate: '2028-03-28',
@@ -122,6 +170,7 @@ describe('DynamoDbContractRepository', () => {
       at: '2027-03-05T10:00:00.000Z',
       outcome,
       value: 1300,
+      ...write,
     });
 
     expect(applied).toBe(true);
@@ -130,9 +179,10 @@ describe('DynamoDbContractRepository', () => {
       Key: { contractId: 'ctr-1' },
       UpdateExpression:
         'SET #status = :renewed, endDate = :endDate, endsAt = :endsAt, endShard = :shard, endKey = :key, ' +
-        'renewals = if_not_exists(renewals, :zero) + :one, outcome = :outcome, #version = :at, updatedAt = :at, #value = :value ' +
+        'renewals = if_not_exists(renewals, :zero) + :one, outcome = :outcome, #version = :at, updatedAt = :at, #value = :value, ' +
+        'outcomes = :outcomes, metricsPending = list_append(if_not_exists(metricsPending, :noPendingCounts), :pendingCounts) ' +
         'REMOVE cancellationReason',
-      ConditionExpression: 'attribute_exists(contractId) AND #version < :at',
+      ConditionExpression: '#version < :at AND #version = :baseVersion AND #status = :baseStatus',
       ExpressionAttributeNames: { '#status': 'status', '#version': 'version', '#value': 'value' },
       ExpressionAttributeValues: {
         ':renewed': 'RENEWED',
@@ -145,22 +195,42 @@ describe('DynamoDbContractRepository', () => {
         ':outcome': outcome,
         ':at': '2027-03-05T10:00:00.000Z',
         ':value': 1300,
+        ':outcomes': write.outcomes,
+        ':baseVersion': contract.version,
+        ':baseStatus': 'ACTIVE',
+        ':noPendingCounts': [],
+        ':pendingCounts': write.metrics,
       },
     });
+    expectValidExpressions();
+  });
+
+  it('appends no pending counts when the outcome write changes no count', async () => {
+    ddb.on(UpdateCommand).resolves({});
+    const write = outcomeWrite({ ...churned, npsSegment: 'none' }, {}, { version: contract.version, status: 'RENEWED' });
+
+    await repository().markCancelled('ctr-1', { at: churned.at, outcome: churned, ...write });
+
+    const [request] = sentRequests(ddb).map((r) => r.input as UpdateInput);
+    expect(request!.UpdateExpression).not.toContain('metricsPending');
+    expect(request!.ExpressionAttributeValues).not.toHaveProperty(':pendingCounts');
     expectValidExpressions();
   });
 
   it('cancels a running contract with a newer event, out of the index', async () => {
     ddb.on(UpdateCommand).resolves({});
 
-    await repository().markCancelled('ctr-1', { at: churned.at, outcome: churned, reason: 'too expensive' });
+    const write = outcomeWrite({ ...churned, npsSegment: 'detractor' }, { churned_detractor: 1 }, { version: contract.version, status: 'ACTIVE' });
+
+    await repository().markCancelled('ctr-1', { at: churned.at, outcome: churned, reason: 'too expensive', ...write });
 
     expect(ddb).toHaveReceivedCommandExactlyOnceWith(UpdateCommand, {
       TableName: TABLE,
       Key: { contractId: 'ctr-1' },
       UpdateExpression:
-        'SET #status = :cancelled, outcome = :outcome, #version = :at, updatedAt = :at, cancellationReason = :reason REMOVE endShard, endKey',
-      ConditionExpression: '#status IN (:active, :renewed) AND #version < :at',
+        'SET #status = :cancelled, outcome = :outcome, #version = :at, updatedAt = :at, cancellationReason = :reason, outcomes = :outcomes, ' +
+        'metricsPending = list_append(if_not_exists(metricsPending, :noPendingCounts), :pendingCounts) REMOVE endShard, endKey',
+      ConditionExpression: '#status IN (:active, :renewed) AND #version < :at AND #version = :baseVersion AND #status = :baseStatus',
       ExpressionAttributeNames: { '#status': 'status', '#version': 'version' },
       ExpressionAttributeValues: {
         ':cancelled': 'CANCELLED',
@@ -169,6 +239,11 @@ describe('DynamoDbContractRepository', () => {
         ':outcome': churned,
         ':at': churned.at,
         ':reason': 'too expensive',
+        ':outcomes': write.outcomes,
+        ':baseVersion': contract.version,
+        ':baseStatus': 'ACTIVE',
+        ':noPendingCounts': [],
+        ':pendingCounts': write.metrics,
       },
     });
     expectValidExpressions();
@@ -177,15 +252,19 @@ describe('DynamoDbContractRepository', () => {
   it('ends a running contract only while its end date is unchanged, leaving the version alone', async () => {
     ddb.on(UpdateCommand).rejects(conditionFailed());
 
-    const applied = await repository().markEnded('ctr-1', { endDate: '2027-03-28', at: '2027-03-30T08:00:00.000Z', outcome: churned });
+    const write = outcomeWrite({ ...churned, npsSegment: 'passive' }, { churned_passive: 1 }, { version: contract.version, status: 'ACTIVE' });
+
+    const applied = await repository().markEnded('ctr-1', { endDate: '2027-03-28', at: '2027-03-30T08:00:00.000Z', outcome: churned, ...write });
 
     expect(applied).toBe(false);
     expect(ddb).toHaveReceivedCommandExactlyOnceWith(UpdateCommand, {
       TableName: TABLE,
       Key: { contractId: 'ctr-1' },
-      UpdateExpression: 'SET #status = :ended, outcome = :outcome, updatedAt = :at REMOVE endShard, endKey',
-      ConditionExpression: '#status IN (:active, :renewed) AND endDate = :endDate',
-      ExpressionAttributeNames: { '#status': 'status' },
+      UpdateExpression:
+        'SET #status = :ended, outcome = :outcome, updatedAt = :at, outcomes = :outcomes, ' +
+        'metricsPending = list_append(if_not_exists(metricsPending, :noPendingCounts), :pendingCounts) REMOVE endShard, endKey',
+      ConditionExpression: '#status IN (:active, :renewed) AND endDate = :endDate AND #version = :baseVersion AND #status = :baseStatus',
+      ExpressionAttributeNames: { '#status': 'status', '#version': 'version' },
       ExpressionAttributeValues: {
         ':ended': 'ENDED',
         ':active': 'ACTIVE',
@@ -193,6 +272,11 @@ describe('DynamoDbContractRepository', () => {
         ':outcome': churned,
         ':at': '2027-03-30T08:00:00.000Z',
         ':endDate': '2027-03-28',
+        ':outcomes': write.outcomes,
+        ':baseVersion': contract.version,
+        ':baseStatus': 'ACTIVE',
+        ':noPendingCounts': [],
+        ':pendingCounts': write.metrics,
       },
     });
     expectValidExpressions();

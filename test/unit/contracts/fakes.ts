@@ -1,15 +1,19 @@
 /** In-memory contract ports with the same conditional semantics as adapters/dynamodb-contracts.ts, and event builders. */
 import type { Customer } from '../../../core/model.ts';
 import type { CustomerProfile } from '../../../core/ports.ts';
-import {
-  type Contract,
-  type ContractOutcome,
-  type EndingContract,
-  ENDING_CONTRACT_FIELDS,
-  isRunning,
-} from '../../../core/contracts/model.ts';
-import type { ContractCustomers, ContractRepository, EndingPage, RenewalChange, SweepCursorStore } from '../../../core/contracts/ports.ts';
+import { type Contract, type EndingContract, ENDING_CONTRACT_FIELDS, isRunning } from '../../../core/contracts/model.ts';
+import type {
+  CancellationChange,
+  ContractCustomers,
+  ContractRepository,
+  EndChange,
+  EndingPage,
+  OutcomeWrite,
+  RenewalChange,
+  SweepCursorStore,
+} from '../../../core/contracts/ports.ts';
 import { recordRenewalIn } from '../fakes.ts';
+import { InMemoryMetricsCounters, InMemoryPendingCounts } from '../metrics/fake-counters.ts';
 
 interface StoredContract extends Contract {
   /** The byEnd sort key, present only while running (as in DynamoDB's sparse index). */
@@ -18,7 +22,13 @@ interface StoredContract extends Contract {
 
 const AFTER_ANY_ID = '~';
 
+/**
+ * Contracts in memory. With `pending`, each outcome write appends its counter changes there in the same step (the
+ * adapter: in the same UpdateItem); without, they are dropped.
+ */
 export class InMemoryContracts implements ContractRepository {
+  constructor(readonly pending?: InMemoryPendingCounts) {}
+
   readonly items = new Map<string, StoredContract>();
   /** Index rows returned by listEndingBetween, for read-cost assertions. */
   indexReads = 0;
@@ -31,49 +41,59 @@ export class InMemoryContracts implements ContractRepository {
     return contract;
   }
 
+  /** Never writes `outcomes` (the stored history stays), like the adapter. */
   async upsertFromEvent(next: Contract, baseVersion: string | undefined): Promise<boolean> {
     const stored = this.items.get(next.contractId);
     if (baseVersion === undefined ? stored !== undefined : !stored || stored.version !== baseVersion || !(stored.version < next.version)) {
       return false;
     }
-    this.items.set(next.contractId, withIndexKey(structuredClone(next)));
+    const { outcomes: _ignored, ...contract } = structuredClone(next);
+    this.items.set(next.contractId, withIndexKey({ ...contract, ...(stored?.outcomes ? { outcomes: stored.outcomes } : {}) }));
     return true;
   }
 
   async markRenewed(contractId: string, change: RenewalChange): Promise<boolean> {
     const stored = this.items.get(contractId);
-    if (!stored || !(stored.version < change.at)) return false;
-    const { at, outcome, endsAt, endDate, ...changes } = structuredClone(change);
+    if (!stored || !(stored.version < change.at) || !this.isAsRead(stored, change)) return false;
+    const { at, outcome, endsAt, endDate, outcomes, metrics: _metrics, base: _base, ...changes } = structuredClone(change);
     const terms = Object.fromEntries(Object.entries(changes).filter(([, v]) => v !== undefined));
     const { cancellationReason: _reason, ...rest } = stored;
-    this.items.set(
-      contractId,
-      withIndexKey({ ...rest, ...terms, status: 'RENEWED', endDate, endsAt, renewals: stored.renewals + 1, outcome, version: at, updatedAt: at }),
-    );
+    const renewals = stored.renewals + 1;
+    this.items.set(contractId, withIndexKey({ ...rest, ...terms, status: 'RENEWED', endDate, endsAt, renewals, outcome, outcomes, version: at, updatedAt: at }));
+    this.pending?.append(contractId, change.metrics);
     return true;
   }
 
-  async markCancelled(contractId: string, change: { at: string; outcome: ContractOutcome; reason?: string }): Promise<boolean> {
+  async markCancelled(contractId: string, change: CancellationChange): Promise<boolean> {
     const stored = this.items.get(contractId);
-    if (!stored || !isRunning(stored.status) || !(stored.version < change.at)) return false;
+    if (!stored || !isRunning(stored.status) || !(stored.version < change.at) || !this.isAsRead(stored, change)) return false;
     const { endKey: _key, ...rest } = stored;
     this.items.set(contractId, {
       ...rest,
       status: 'CANCELLED',
       outcome: structuredClone(change.outcome),
+      outcomes: structuredClone(change.outcomes),
       version: change.at,
       updatedAt: change.at,
       ...(change.reason !== undefined ? { cancellationReason: change.reason } : {}),
     });
+    this.pending?.append(contractId, change.metrics);
     return true;
   }
 
-  async markEnded(contractId: string, change: { endDate: string; at: string; outcome: ContractOutcome }): Promise<boolean> {
+  async markEnded(contractId: string, change: EndChange): Promise<boolean> {
     const stored = this.items.get(contractId);
-    if (!stored || !isRunning(stored.status) || stored.endDate !== change.endDate) return false;
+    if (!stored || !isRunning(stored.status) || stored.endDate !== change.endDate || !this.isAsRead(stored, change)) return false;
     const { endKey: _key, ...rest } = stored;
-    this.items.set(contractId, { ...rest, status: 'ENDED', outcome: structuredClone(change.outcome), updatedAt: change.at });
+    const [outcome, outcomes] = [structuredClone(change.outcome), structuredClone(change.outcomes)];
+    this.items.set(contractId, { ...rest, status: 'ENDED', outcome, outcomes, updatedAt: change.at });
+    this.pending?.append(contractId, change.metrics);
     return true;
+  }
+
+  /** The outcome writes' guard: still at the version and status the history was computed from. */
+  private isAsRead(stored: StoredContract, write: OutcomeWrite): boolean {
+    return stored.version === write.base.version && stored.status === write.base.status;
   }
 
   /** One sorted index; `startKey` is the last key returned. Counts every row it returns. */
@@ -99,6 +119,12 @@ export class InMemoryContracts implements ContractRepository {
 function withIndexKey(contract: StoredContract): StoredContract {
   const { endKey: _key, ...rest } = contract;
   return isRunning(rest.status) ? { ...rest, endKey: `${rest.endsAt}#${rest.contractId}` } : rest;
+}
+
+/** Counter records and contracts' pending counts for a test, and contracts that append to them. */
+export function contractsWithMetrics() {
+  const metrics = { pending: new InMemoryPendingCounts(), counters: new InMemoryMetricsCounters() };
+  return { contracts: new InMemoryContracts(metrics.pending), metrics };
 }
 
 export class InMemorySweepCursors implements SweepCursorStore {

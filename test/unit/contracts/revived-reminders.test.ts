@@ -9,14 +9,14 @@ import { reminderTouchpointId } from '../../../core/contracts/reminders.ts';
 import { addCalendarDays } from '../../../core/contracts/renewal-offsets.ts';
 import { applyContractEvent, runRenewalSweep } from '../../../core/contracts/sweep-renewals.ts';
 import { InMemoryTouchpoints } from '../fakes.ts';
-import { InMemoryContractCustomers, InMemoryContracts, InMemorySweepCursors, contractEnvelope, startedDetail } from './fakes.ts';
+import { InMemoryContractCustomers, InMemorySweepCursors, contractEnvelope, contractsWithMetrics, startedDetail } from './fakes.ts';
 
 const CAMPAIGN = { campaignId: 'contract-renewal', offsetsDays: [60, 30, 7] };
 const event = (type: string, detail: Record<string, unknown>) => parseContractEvent(contractEnvelope(type, { contractId: 'ctr-1', customerId: 'cust-1', ...detail }));
 const a60 = reminderTouchpointId('contract-renewal', 'ctr-1', '2027-03-28', 60);
 
 async function plannedWorld() {
-  const deps = { contracts: new InMemoryContracts(), touchpoints: new InMemoryTouchpoints(), customers: new InMemoryContractCustomers() };
+  const deps = { ...contractsWithMetrics(), touchpoints: new InMemoryTouchpoints(), customers: new InMemoryContractCustomers() };
   const cursors = new InMemorySweepCursors();
   const planning = { campaigns: [CAMPAIGN], cursors };
   await applyContractEvent(event('Contract Started', startedDetail()), { ...deps, planning });

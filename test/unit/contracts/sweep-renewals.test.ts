@@ -6,7 +6,7 @@ import { recordContractEnds, runRenewalSweep, sweepRenewals } from '../../../cor
 import { InvalidInputError } from '../../../core/errors.ts';
 import { touchpointIdFor } from '../../../core/touchpoint-id.ts';
 import { InMemoryTouchpoints } from '../fakes.ts';
-import { InMemoryContracts, InMemorySweepCursors, contract } from './fakes.ts';
+import { InMemoryContractCustomers, InMemoryContracts, InMemorySweepCursors, contract, contractsWithMetrics } from './fakes.ts';
 
 const CAMPAIGN = { campaignId: 'contract-renewal', offsetsDays: [60, 30, 7] };
 
@@ -237,9 +237,12 @@ describe('runRenewalSweep', () => {
 describe('recordContractEnds', () => {
   let contracts: InMemoryContracts;
   let touchpoints: InMemoryTouchpoints;
+  let ends: Parameters<typeof recordContractEnds>[1];
   beforeEach(() => {
-    contracts = new InMemoryContracts();
+    const world = contractsWithMetrics();
+    contracts = world.contracts;
     touchpoints = new InMemoryTouchpoints();
+    ends = { contracts, touchpoints, customers: new InMemoryContractCustomers(), metrics: world.metrics };
   });
 
   it('ends a contract whose last day is over as churned, with the reminders sent, and cancels what is left', async () => {
@@ -254,7 +257,7 @@ describe('recordContractEnds', () => {
     contracts.indexReads = 0;
 
     // Act: 08:00Z on the 30th. ctr-2's last day ended an hour ago (07:00Z), within the cutoff's margin: it waits.
-    const result = await recordContractEnds('2027-03-30T08:00:00.000Z', { contracts, touchpoints });
+    const result = await recordContractEnds('2027-03-30T08:00:00.000Z', ends);
 
     // Assess
     expect(result).toEqual({ contractsRead: 1, ended: 1, touchpointsCancelled: 1 });
@@ -269,7 +272,7 @@ describe('recordContractEnds', () => {
 
     // The next day takes ctr-2; ctr-1 is out of the index and is not read again.
     // (its three reminders were never dispatched in this test, so they are still pending and get cancelled)
-    expect(await recordContractEnds('2027-03-31T08:00:00.000Z', { contracts, touchpoints })).toEqual({ contractsRead: 1, ended: 1, touchpointsCancelled: 3 });
+    expect(await recordContractEnds('2027-03-31T08:00:00.000Z', ends)).toEqual({ contractsRead: 1, ended: 1, touchpointsCancelled: 3 });
     expect((await contracts.get('ctr-2'))?.status).toBe('ENDED');
     expect((await contracts.get('ctr-3'))?.status).toBe('ACTIVE');
   });
