@@ -16,7 +16,8 @@
  * work against AWS and the local stack.
  * Exit codes: 0 done, 1 the rules are invalid or an apply conflicted, 2 a bad option or an unreachable table.
  *
- * `contracts import` (cli/contracts.ts) and `surveys responses|summary|rebuild` (cli/surveys.ts) follow the same rules.
+ * `contracts import` (cli/contracts.ts), `surveys responses|summary|rebuild` (cli/surveys.ts) and `metrics [report]|rebuild`
+ * (cli/metrics.ts) follow the same rules.
  */
 import { existsSync, realpathSync, statSync, writeFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
@@ -42,6 +43,7 @@ import { DynamoDbCampaignCatalog } from '../adapters/dynamodb-campaigns.ts';
 import { DynamoDbCustomerRepository } from '../adapters/dynamodb-customers.ts';
 import { DynamoDbTouchpointRepository } from '../adapters/dynamodb-touchpoints.ts';
 import { registerContractCommands } from './contracts.ts';
+import { registerMetricsCommands } from './metrics.ts';
 import { registerSurveyCommands } from './surveys.ts';
 
 export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
@@ -572,6 +574,7 @@ ${email.html}
   const helpers: CliHelpers = { UsageError, ReportedFailure, withTable, openDocumentClient, print, printJson, tableOption };
   registerContractCommands(program, helpers);
   registerSurveyCommands(program, helpers);
+  registerMetricsCommands(program, helpers);
 
   return program;
 }

@@ -14,6 +14,8 @@
 import { type Command, Option } from 'commander';
 import { DynamoDbSurveyAggregates, DynamoDbSurveyResponses } from '../adapters/dynamodb-responses.ts';
 import { EventBridgePublisher } from '../adapters/eventbridge-publisher.ts';
+import { DynamoDbMetricsCounters } from '../adapters/dynamodb-metrics.ts';
+import { DynamoDbPendingCounts } from '../adapters/dynamodb-pending.ts';
 import { isCalendarDate } from '../core/contracts/renewal-offsets.ts';
 import type { EventPublisher, InflightMarker, StoredAggregate, SurveyAggregateRepository, SurveyResponseRepository } from '../core/surveys/ports.ts';
 import { rebuildCampaignAggregates } from '../core/surveys/rebuild-aggregates.ts';
@@ -340,8 +342,14 @@ export function registerSurveyCommands(program: Command, helpers: CliHelpers): v
         "the product's bus: answers not settled yet are settled first (counted, and their Survey Answered event published); without it their days are skipped",
       ).env('EVENT_BUS_NAME'),
     )
+    .addOption(
+      new Option(
+        '--table-metrics <name>',
+        'metrics table, e.g. outreach-metrics: answers settled here also get their response-rate count (without it, `outreach metrics rebuild` counts them later)',
+      ).env('METRICS_TABLE'),
+    )
     .option('--json', 'machine-readable output')
-    .action(async (options: CampaignOption & { tableResponses: string; tableAggregates: string; eventBus?: string }) => {
+    .action(async (options: CampaignOption & { tableResponses: string; tableAggregates: string; tableMetrics?: string; eventBus?: string }) => {
       checkCampaign(options.campaign);
       const bus = options.eventBus?.trim();
       const db = openDocumentClient();
@@ -355,7 +363,14 @@ export function registerSurveyCommands(program: Command, helpers: CliHelpers): v
           };
       const tables = `${options.tableResponses} or ${options.tableAggregates}`;
       const { result, after } = await withTable(tables, async () => {
-        const result = await rebuildCampaignAggregates({ campaignId: options.campaign, now: new Date().toISOString() }, { responses, aggregates, events });
+        const metricsTable = options.tableMetrics?.trim();
+        const metrics = metricsTable
+          ? { pending: new DynamoDbPendingCounts(options.tableResponses, 'surveyId', db), counters: new DynamoDbMetricsCounters(metricsTable, db) }
+          : undefined;
+        const result = await rebuildCampaignAggregates(
+          { campaignId: options.campaign, now: new Date().toISOString() },
+          { responses, aggregates, events, ...(metrics ? { metrics } : {}) },
+        );
         return { result, after: await stored.listByCampaign(options.campaign) };
       });
       // Drift = what the rebuild read as stored (after settling answers, so their counts are no drift) vs. what it wrote.
