@@ -1,12 +1,17 @@
 import { GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { CounterChange } from '../core/metrics/counters.ts';
+import type { PurchaseHistory } from '../core/metrics/model.ts';
 import type { Customer, LatestSurveyAnswer } from '../core/model.ts';
 import type { CustomerProfile, CustomerRepository } from '../core/ports.ts';
 import { createDocumentClient, isConditionFailure, writeIfCondition } from './dynamodb-client.ts';
+import { pendingAppend } from './dynamodb-pending.ts';
 
 /**
  * The customers table. Beside the profile: `orderIds` (string set), `firstPurchaseAt` (set by the first recorded
  * purchase), `latestSurvey` (map per scale) and `renewalKeys`, a string set of `<contractId>#<newEndDate>`, one per
  * contract renewal: adding to a set is idempotent, so a repeated renewal event counts once, and `renewals` is its size.
+ * `purchases` (the two earliest orders) changes only together with the purchase-cohort changes it causes, appended to
+ * `metricsPending` (adapters/dynamodb-pending.ts; DynamoDbPendingCounts over this table, key `customerId`, settles them).
  */
 export class DynamoDbCustomerRepository implements CustomerRepository {
   constructor(
@@ -16,24 +21,28 @@ export class DynamoDbCustomerRepository implements CustomerRepository {
 
   async get(customerId: string): Promise<Customer | undefined> {
     const { Item } = await this.db.send(new GetCommand({ TableName: this.tableName, Key: { customerId }, ConsistentRead: true }));
-    if (!Item) return undefined;
-    const { orderIds, renewalKeys, ...rest } = Item;
-    return {
-      ...(rest as Omit<Customer, 'orderIds' | 'renewals'>),
-      orderIds: orderIds instanceof Set ? [...orderIds].sort() : [],
-      ...(renewalKeys instanceof Set ? { renewals: renewalKeys.size } : {}),
-    };
+    return Item ? toCustomer(Item) : undefined;
   }
 
   async recordProfile(profile: CustomerProfile, eventTime: string): Promise<void> {
-    return this.recordPurchase(profile, undefined, eventTime);
+    await this.applyProfile(profile, undefined, eventTime);
   }
 
-  async recordPurchase(profile: CustomerProfile, orderId: string | undefined, eventTime: string): Promise<void> {
+  async recordPurchase(profile: CustomerProfile, orderId: string, eventTime: string): Promise<Customer> {
+    const item = await this.applyProfile(profile, orderId, eventTime);
+    if (!item) throw new Error(`the purchase write of customer ${profile.customerId} returned no item`);
+    return toCustomer(item);
+  }
+
+  /**
+   * The profile (and the order), returning the item as written (ALL_NEW: the purchase's next step needs the stored
+   * purchase history, and gets it without a read); undefined when a profile alone was older than the stored one.
+   */
+  private async applyProfile(profile: CustomerProfile, orderId: string | undefined, eventTime: string): Promise<Record<string, unknown> | undefined> {
     const orders = orderId !== undefined ? { ':orders': new Set([orderId]) } : {};
     try {
       // Profile and order together, unless a newer event already set the profile.
-      await this.db.send(
+      const { Attributes } = await this.db.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: { customerId: profile.customerId },
@@ -52,20 +61,24 @@ export class DynamoDbCustomerRepository implements CustomerRepository {
             ':t': eventTime,
             ...orders,
           },
+          ReturnValues: 'ALL_NEW',
         }),
       );
+      return Attributes;
     } catch (error) {
       if (!isConditionFailure(error)) throw error;
-      if (orderId === undefined) return;
+      if (orderId === undefined) return undefined;
       // The item exists (the condition failed on its newer profile): the order, and the first purchase if none yet.
-      await this.db.send(
+      const { Attributes } = await this.db.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: { customerId: profile.customerId },
           UpdateExpression: 'SET firstPurchaseAt = if_not_exists(firstPurchaseAt, :t) ADD orderIds :orders',
           ExpressionAttributeValues: { ':t': eventTime, ...orders },
+          ReturnValues: 'ALL_NEW',
         }),
       );
+      return Attributes;
     }
   }
 
@@ -134,6 +147,29 @@ export class DynamoDbCustomerRepository implements CustomerRepository {
     );
   }
 
+  async replacePurchaseHistory(
+    customerId: string,
+    previous: PurchaseHistory | undefined,
+    next: PurchaseHistory,
+    changes: readonly CounterChange[],
+  ): Promise<boolean> {
+    const append = pendingAppend(changes);
+    // The history and the counts it moves are one write, conditional on the history read: a concurrent purchase of
+    // the same customer makes one of the two writes fail (it reads again), a re-delivered order never gets here.
+    return writeIfCondition(
+      this.db.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { customerId },
+          UpdateExpression: `SET #purchases = :next${append ? `, ${append.set}` : ''}`,
+          ConditionExpression: previous ? sameHistory(previous) : 'attribute_exists(customerId) AND attribute_not_exists(#purchases)',
+          ExpressionAttributeNames: { '#purchases': 'purchases', ...(previous ? { '#first': 'first', '#second': 'second', '#at': 'at' } : {}) },
+          ExpressionAttributeValues: { ':next': next, ...(previous ? historyValues(previous) : {}), ...append?.values },
+        }),
+      ),
+    );
+  }
+
   async markUnsubscribed(customerId: string, at: string): Promise<boolean> {
     return writeIfCondition(
       this.db.send(
@@ -147,4 +183,33 @@ export class DynamoDbCustomerRepository implements CustomerRepository {
       ),
     );
   }
+}
+
+/** A stored item as the domain sees it. The pending metric counts and their lease are the settler's business. */
+function toCustomer(item: Record<string, unknown>): Customer {
+  const { orderIds, renewalKeys, metricsPending: _pending, metricsLease: _lease, ...rest } = item;
+  return {
+    ...(rest as Omit<Customer, 'orderIds' | 'renewals'>),
+    orderIds: orderIds instanceof Set ? [...orderIds].sort() : [],
+    ...(renewalKeys instanceof Set ? { renewals: renewalKeys.size } : {}),
+  };
+}
+
+/**
+ * "The stored history is `history`", compared field by field: DynamoDB compares whole maps with `=`, dynalite does
+ * not (a map never equals there), and the four strings are the whole history anyway.
+ */
+function sameHistory(history: PurchaseHistory): string {
+  const first = '#purchases.#first.orderId = :firstOrder AND #purchases.#first.#at = :firstAt';
+  return history.second
+    ? `${first} AND #purchases.#second.orderId = :secondOrder AND #purchases.#second.#at = :secondAt`
+    : `${first} AND attribute_not_exists(#purchases.#second)`;
+}
+
+function historyValues(history: PurchaseHistory): Record<string, string> {
+  return {
+    ':firstOrder': history.first.orderId,
+    ':firstAt': history.first.at,
+    ...(history.second ? { ':secondOrder': history.second.orderId, ':secondAt': history.second.at } : {}),
+  };
 }

@@ -8,6 +8,7 @@
  *
  * The key schemas are exported in the shape of TABLES in core/topology.ts, so they can be added there as they are.
  */
+import { randomUUID } from 'node:crypto';
 import {
   GetCommand,
   PutCommand,
@@ -19,8 +20,10 @@ import {
 import type { CommitOutcome, InflightMarker, StoredAggregate, SurveyAggregateRepository, SurveyResponseRepository } from '../core/surveys/ports.ts';
 import type { AggregateDelta, AggregateKey, SettlementLease, SurveyAggregate, SurveyResponse } from '../core/surveys/responses.ts';
 import type { SurveyKind } from '../core/surveys/scales.ts';
+import { firstAnswerCounts } from '../core/surveys/settle-response.ts';
 import { TABLES } from '../core/topology.ts';
 import { createDocumentClient, isConditionFailure, writeIfCondition } from './dynamodb-client.ts';
+import { LEASE_ATTRIBUTE, PENDING_ATTRIBUTE } from './dynamodb-pending.ts';
 
 /** Responses, one per survey send (the key schema lives in TABLES, core/topology.ts). */
 export const RESPONSES_TABLE = TABLES.responses;
@@ -39,7 +42,7 @@ const inflightAttribute = (surveyId: string) => `${INFLIGHT_PREFIX}${surveyId}`;
 type Item = Record<string, unknown>;
 
 function toResponse(item: Item): SurveyResponse {
-  const { settlePending: _pending, ...response } = item;
+  const { settlePending: _pending, [PENDING_ATTRIBUTE]: _counts, [LEASE_ATTRIBUTE]: _countLease, ...response } = item;
   return response as unknown as SurveyResponse;
 }
 
@@ -54,14 +57,19 @@ export class DynamoDbSurveyResponses implements SurveyResponseRepository {
     return Item ? toResponse(Item) : undefined;
   }
 
+  /**
+   * A new response is written with the metric counts its first answer brings (`firstAnswerCounts`) as its pending
+   * counts, in the same conditional put: created once, counted once. An edit changes no count of the response rate.
+   */
   async put(response: SurveyResponse, expectedRevision: number | undefined): Promise<boolean> {
     if (expectedRevision === undefined) {
       const { aggregatedRevision: _a, publishedRevision: _p, settlement: _s, ...answer } = response;
+      const counts = firstAnswerCounts(response, randomUUID());
       return writeIfCondition(
         this.db.send(
           new PutCommand({
             TableName: this.tableName,
-            Item: { ...answer, settlePending: PENDING },
+            Item: { ...answer, settlePending: PENDING, ...(counts.length > 0 ? { [PENDING_ATTRIBUTE]: counts } : {}) },
             ConditionExpression: 'attribute_not_exists(surveyId)',
           }),
         ),

@@ -5,6 +5,7 @@ import type { DuePage, DueTouchpoint, TouchpointRepository, TouchpointTransition
 import { TABLES } from '../core/topology.ts';
 import { shardOf } from '../core/touchpoint-id.ts';
 import { createDocumentClient, writeIfCondition } from './dynamodb-client.ts';
+import { LEASE_ATTRIBUTE, PENDING_ATTRIBUTE, pendingAppend } from './dynamodb-pending.ts';
 
 const { dueIndex, customerIndex } = TABLES.touchpoints;
 /** Ended touchpoints stay this long (frequency caps and forecasts read them), then DynamoDB TTL removes them. */
@@ -13,8 +14,8 @@ const RETENTION_DAYS = 400;
 const dueKeyOf = (at: string, touchpointId: string) => `${at}#${touchpointId}`;
 const expiresAt = (at: string) => Math.floor(DateTime.fromISO(at, { zone: 'utc' }).plus({ days: RETENTION_DAYS }).toSeconds());
 
-/** Fields that live only in the table (index keys, TTL), not in the domain type. */
-const STORAGE_FIELDS = ['dueShard', 'dueKey', 'expiresAt', 'dispatchedAt'] as const;
+/** Fields that live only in the table (index keys, TTL, pending metric counts), not in the domain type. */
+const STORAGE_FIELDS = ['dueShard', 'dueKey', 'expiresAt', 'dispatchedAt', PENDING_ATTRIBUTE, LEASE_ATTRIBUTE] as const;
 
 export class DynamoDbTouchpointRepository implements TouchpointRepository {
   constructor(
@@ -121,14 +122,22 @@ export class DynamoDbTouchpointRepository implements TouchpointRepository {
     });
   }
 
-  complete(
-    t: TouchpointTransition & { status: 'SENT' | 'SKIPPED' | 'FAILED'; messageId?: string; reason?: string },
-  ): Promise<boolean> {
+  complete(t: Parameters<TouchpointRepository['complete']>[0]): Promise<boolean> {
     const sets = ['#status = :status', 'updatedAt = :at', 'expiresAt = :expires'];
     const values: Record<string, unknown> = { ':status': t.status, ':dispatched': 'DISPATCHED', ':expires': expiresAt(t.at) };
     if (t.status === 'SENT') {
       sets.push('sentAt = :at', 'messageId = :messageId');
       values[':messageId'] = t.messageId;
+    }
+    if (t.status === 'SENT' && t.surveySend) {
+      // The send's count rides on the SENT write itself: recorded once, counted once (core/metrics/counters.ts).
+      sets.push('surveyKind = :surveyKind');
+      values[':surveyKind'] = t.surveySend.surveyKind;
+      const append = pendingAppend(t.surveySend.pendingCounts);
+      if (append) {
+        sets.push(append.set);
+        Object.assign(values, append.values);
+      }
     }
     if (t.reason !== undefined) {
       sets.push('reason = :reason');

@@ -1,4 +1,6 @@
 /** Domain types shared by use cases and adapters. */
+import type { PurchaseHistory } from './metrics/model.ts';
+import type { SurveyKind } from './surveys/scales.ts';
 
 export interface Customer {
   customerId: string;
@@ -15,6 +17,14 @@ export interface Customer {
   orderIds: string[];
   /** When the first purchase was recorded (event time; set once). Absent for customers without one. */
   firstPurchaseAt?: string;
+  /**
+   * The customer's two earliest orders, by the Purchase Completed event time (the envelope `time`, as
+   * `firstPurchaseAt`): what the purchase cohorts (repeat-purchase rate, core/metrics/model.ts) count. Written only
+   * with the cohort changes it causes (CustomerRepository.replacePurchaseHistory). A refund or cancellation does not
+   * undo a purchase: the order stays here as it stays in `orderIds`. Absent: no purchase recorded since the metric
+   * existed.
+   */
+  purchases?: PurchaseHistory;
   /**
    * Contract renewals recorded (each renewal of a contract to a new end date counts once, however often its event
    * arrives). Absent: none. See core/loyalty/profile.ts for what reads it.
@@ -73,6 +83,11 @@ export interface Touchpoint {
   sentAt?: string;
   /** Why it was skipped, cancelled, rescheduled or failed. */
   reason?: string;
+  /**
+   * Survey sends (not reminders) recorded SENT: the campaign's scale then, the bucket the send was counted in
+   * (core/metrics/model.ts surveySentDelta). Absent on surveys sent before the metrics existed: those are not counted.
+   */
+  surveyKind?: SurveyKind;
 }
 
 export interface TouchpointContext {

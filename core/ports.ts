@@ -1,6 +1,9 @@
 /** Ports: what the use cases need from the outside world. Adapters implement them for DynamoDB and Step Functions. */
 import type { Campaign } from './campaigns/schema.ts';
+import type { CounterChange } from './metrics/counters.ts';
+import type { PurchaseHistory } from './metrics/model.ts';
 import type { Customer, LatestSurveyAnswer, Touchpoint, TouchpointKind, TouchpointStatus } from './model.ts';
+import type { SurveyKind } from './surveys/scales.ts';
 
 /** What a purchase event says about the customer. */
 export type CustomerProfile = Pick<Customer, 'customerId' | 'email' | 'name' | 'timeZone' | 'locale' | 'marketingConsent'>;
@@ -10,8 +13,9 @@ export interface CustomerRepository {
   /**
    * Creates the customer or applies the profile if `eventTime` is not older than the stored profile; always
    * records the order id, and `firstPurchaseAt` (= `eventTime`) unless a purchase was recorded already. Idempotent.
+   * Returns the customer as this write left it (returned by the write itself: no read).
    */
-  recordPurchase(profile: CustomerProfile, orderId: string, eventTime: string): Promise<void>;
+  recordPurchase(profile: CustomerProfile, orderId: string, eventTime: string): Promise<Customer>;
   /** `recordPurchase` without an order (a contract event carries the profile too). */
   recordProfile(profile: CustomerProfile, eventTime: string): Promise<void>;
   /** Marks the customer unsubscribed unless already; returns false when they already were. */
@@ -29,6 +33,13 @@ export interface CustomerRepository {
    * exist.
    */
   recordRenewal(customerId: string, contractId: string, newEndDate: string): Promise<boolean>;
+  /**
+   * Replaces the customer's purchase history `previous` (as read; undefined: none yet) with `next` and appends
+   * `changes` to the customer's pending metric counts (core/metrics/counters.ts), in one write, only if the stored
+   * history is still `previous`. False when it is not (another purchase of the customer was recorded meanwhile: read
+   * again) or the customer does not exist; nothing is written then.
+   */
+  replacePurchaseHistory(customerId: string, previous: PurchaseHistory | undefined, next: PurchaseHistory, changes: readonly CounterChange[]): Promise<boolean>;
 }
 
 /** A row of the due index: enough to start the workflow without reading the item. */
@@ -75,9 +86,18 @@ export interface TouchpointRepository {
   claimForDispatch(t: TouchpointTransition & { from: TouchpointStatus; leaseUntil: string }): Promise<boolean>;
   /** DISPATCHED → PENDING at `dueAt` with generation + 1. */
   reschedule(t: TouchpointTransition & { dueAt: string; reason: string }): Promise<boolean>;
-  /** DISPATCHED → SENT | SKIPPED | FAILED; leaves the due index. */
+  /**
+   * DISPATCHED → SENT | SKIPPED | FAILED; leaves the due index. `surveySend` (SENT of a survey, not a reminder):
+   * stores `surveyKind` and appends `pendingCounts` to the touchpoint's pending metric counts in the same conditional
+   * write, so the send is counted exactly when it is recorded (core/metrics/counters.ts).
+   */
   complete(
-    t: TouchpointTransition & { status: 'SENT' | 'SKIPPED' | 'FAILED'; messageId?: string; reason?: string },
+    t: TouchpointTransition & {
+      status: 'SENT' | 'SKIPPED' | 'FAILED';
+      messageId?: string;
+      reason?: string;
+      surveySend?: { surveyKind: SurveyKind; pendingCounts: readonly CounterChange[] };
+    },
   ): Promise<boolean>;
   /** PENDING | DISPATCHED → CANCELLED, whatever the generation; leaves the due index. */
   cancel(touchpointId: string, reason: string, at: string): Promise<boolean>;

@@ -8,8 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import {
   type CountSettleOutcome,
-  type MetricsCounterStore,
-  type PendingCountsStore,
+  type CountSettler,
   numberChanges,
   outcomeChanges,
   settlePendingCounts,
@@ -19,10 +18,8 @@ import type { Contract, ContractOutcome } from './model.ts';
 import type { ContractCustomers, OutcomeWrite } from './ports.ts';
 
 /** Where the counts go: the contracts' pending counts and the metric records. */
-export interface ContractMetrics {
-  pending: PendingCountsStore;
-  counters: MetricsCounterStore;
-}
+/** The contracts table's pending counts and the records (with the real-time clock in handlers). */
+export type ContractMetrics = CountSettler;
 
 /** What an outcome needs from the customers table: the customer's latest NPS answer (its segment). */
 export type SegmentSource = Pick<ContractCustomers, 'get'>;

@@ -58,9 +58,10 @@ export interface CountLease {
 }
 
 /**
- * How long a settler holds an entity: longer than the longest run of any function that writes counts (the renewal
- * sweep, 5 minutes), so a live settler never loses it, and short enough that the next event on the entity (a Lambda
- * retry comes after a minute or two) usually finds it free again after a crash.
+ * How long a settler holds an entity unless it says otherwise (CountSettler.lease): longer than the longest run of any
+ * function that writes counts (the renewal sweep, 5 minutes), so a live settler never loses it. Functions with a short
+ * timeout pass a shorter lease, so that a Lambda retry a minute or two after a crash finds the entity free again;
+ * otherwise the entity's next write or `outreach metrics rebuild` finishes the work.
  */
 export const COUNT_LEASE = 'PT6M';
 
@@ -103,17 +104,33 @@ export type CountSettleOutcome = 'settled' | 'none' | 'busy';
 /** Appends to pending lists at most this many rounds per settle (a bound against an endless stream of appends). */
 const MAX_ROUNDS = 20;
 
+/** What a use case that moves counts needs to settle them: the entity table's pending counts and the records. */
+export interface CountSettler {
+  pending: PendingCountsStore;
+  counters: MetricsCounterStore;
+  /**
+   * Real time (ISO-8601) for the lease, which is a mutual exclusion in real time. The handlers pass the system clock:
+   * an event's own time can be hours old (a retried or late event), and a lease measured in it would look expired to a
+   * settler running on a fresher event while its holder is still applying. Without it (tests, tools) the lease is
+   * taken and checked at the `now` given to settlePendingCounts.
+   */
+  clock?: () => string;
+  /** How long the lease runs; at least the settler's function timeout. Default COUNT_LEASE. */
+  lease?: string;
+  /** Lease tokens; random by default. */
+  newToken?: () => string;
+}
+
+/** The system clock, for CountSettler.clock in handlers and tools. */
+export const systemClock = (): string => new Date().toISOString();
+
 /**
  * Settles the pending counts of one entity (step 2 above). Safe to call at any time, by anyone, any number of times.
  */
-export async function settlePendingCounts(
-  entityId: string,
-  now: string,
-  deps: { pending: PendingCountsStore; counters: MetricsCounterStore; newToken?: () => string },
-): Promise<CountSettleOutcome> {
-  const at = toUtcIso(now);
+export async function settlePendingCounts(entityId: string, now: string, deps: CountSettler): Promise<CountSettleOutcome> {
+  const at = toUtcIso(deps.clock ? deps.clock() : now);
   const token = (deps.newToken ?? randomUUID)();
-  let changes = await deps.pending.claim(entityId, { token, until: addDuration(at, COUNT_LEASE) }, at);
+  let changes = await deps.pending.claim(entityId, { token, until: addDuration(at, deps.lease ?? COUNT_LEASE) }, at);
   if (!changes) return 'none';
   const released: CounterChange[] = [];
   for (let round = 0; round < MAX_ROUNDS; round += 1) {

@@ -28,6 +28,11 @@ export interface RecordSurveyResponseRequest extends SurveyLink {
   kind: SurveyKind;
   campaignId: string;
   orderId?: string | undefined;
+  /**
+   * `sentAt` of the survey's touchpoint when its send was counted (it has a `surveyKind`): the first answer is
+   * counted as answered in that send's bucket. Absent: the answer is recorded but not counted in the response rate.
+   */
+  surveySentAt?: string | undefined;
 }
 
 export interface RecordSurveyResponseDeps extends SettleDeps {
@@ -66,8 +71,8 @@ export interface RecordSurveyResponseResult {
  *  2. Read the response and decide: first answer, change (within the edit window), same answer again, or closed.
  *  3. Write it conditionally (create only if absent; change only at the revision read). On a race, read and decide
  *     once more; a second race is a SurveyAnswerConflictError.
- *  4. Settle it: count it in the aggregates and publish "Survey Answered" (see settle-response.ts). A repeated answer
- *     also finishes any settling an earlier request left undone.
+ *  4. Settle it: count it in the aggregates (and a first answer in the response rate) and publish "Survey Answered"
+ *     (see settle-response.ts). A repeated answer also finishes any settling an earlier request left undone.
  */
 export async function recordSurveyResponse(
   request: RecordSurveyResponseRequest,
@@ -99,12 +104,17 @@ export async function recordSurveyResponse(
       };
     }
     const expected = decision.action === 'edit' ? decision.previous.revision : undefined;
-    if (!(await deps.responses.put(decision.response, expected))) continue;
+    // A new response keeps its survey's send time: its put counts the first answer in that send's bucket.
+    const response =
+      decision.action === 'create' && request.surveySentAt !== undefined
+        ? { ...decision.response, surveySentAt: toUtcIso(request.surveySentAt) }
+        : decision.response;
+    if (!(await deps.responses.put(response, expected))) continue;
     const settlement = await settleSurveyResponse(claims.surveyId, now, deps);
     return {
       outcome: decision.action === 'create' ? 'recorded' : 'changed',
-      response: decision.response,
-      editableUntil: editableUntil(decision.response, window),
+      response,
+      editableUntil: editableUntil(response, window),
       settlement,
     };
   }

@@ -40,6 +40,13 @@ export interface SurveyResponse extends SurveyFacts {
   revision: number;
   /** The score at every revision (index = revision), so any counted state can be recomputed. */
   scoreHistory: number[];
+  /**
+   * `sentAt` of the survey's touchpoint, stored when the response is created: the first answer counted `answered` + 1
+   * in that send's bucket (core/metrics/model.ts surveyAnsweredDelta). Absent when the send was not counted (a survey
+   * sent before the metrics existed): then the answer is not counted either, so a bucket never has more answered
+   * than sent.
+   */
+  surveySentAt?: string;
   /** The revision whose score the aggregates count; absent until first counted. */
   aggregatedRevision?: number;
   /** The latest revision a "Survey Answered" event was published for. */

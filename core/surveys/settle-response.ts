@@ -16,8 +16,21 @@
  * A crash anywhere leaves either a response with work to settle and no live lease (settled by the next answer, the
  * pending sweep or the rebuild) or a stale marker that is at or below what the response records (ignored, and
  * dropped by the next settle or the rebuild). Counts are never lost or doubled.
+ *
+ * The first answer also counts `answered` + 1 in its send's bucket of the response rate (core/metrics): the put that
+ * creates the response appends that change to the response's pending metric counts (`firstAnswerCounts`), and the
+ * settler, under the lease, settles them (core/metrics/counters.ts) before it records the response as settled. So a
+ * response with pending counts is always in the pending index too, and the sweep finishes what a crash left.
  */
 import { randomUUID } from 'node:crypto';
+import {
+  numberChanges,
+  sendChange,
+  settlePendingCounts,
+  type CounterChange,
+  type CountSettler,
+} from '../metrics/counters.ts';
+import { surveyAnsweredDelta } from '../metrics/model.ts';
 import { addDuration, subtractDuration, toUtcIso } from '../schedule.ts';
 import { SurveySettlementConflictError } from './errors.ts';
 import { SURVEY_ANSWERED, surveyAnsweredDetail } from './events.ts';
@@ -33,8 +46,24 @@ export interface SettleDeps {
   responses: SurveyResponseRepository;
   aggregates: SurveyAggregateRepository;
   events: EventPublisher;
+  /**
+   * The response rate's counts: the responses' pending metric counts and the metric records. Absent (tests and tools
+   * that do not count): pending counts stay on the responses for `outreach metrics rebuild`.
+   */
+  metrics?: CountSettler;
   /** Lease tokens; random by default. */
   newToken?: () => string;
+}
+
+/**
+ * The metric counts a new response brings, which the put that creates it appends to its pending counts: one
+ * `answered` in the bucket of its survey's send (campaign, UTC day of `surveySentAt`, kind). None without
+ * `surveySentAt` (a send that was not counted) and never for an edit. `token` makes the change ids unique.
+ */
+export function firstAnswerCounts(response: SurveyResponse, token: string): CounterChange[] {
+  if (response.surveySentAt === undefined) return [];
+  const delta = surveyAnsweredDelta({ campaignId: response.campaignId, kind: response.kind, sentAt: response.surveySentAt });
+  return numberChanges(token, [sendChange(delta)]);
 }
 
 /** `settled`: this call finished the work; `not-needed`: nothing to do; `busy`: another settler holds the lease. */
@@ -67,6 +96,7 @@ async function countLatestRevision(response: SurveyResponse, aggregates: SurveyA
  *
  * Primary course:
  *  1. Take the settlement lease (a conditional write; fails while another settler's lease runs, or when settled).
+ *     Settle the response's pending metric counts (its first answer in the response rate).
  *  2. Count the latest revision in its aggregate (compare-and-set on the survey's in-flight marker).
  *  3. Publish "Survey Answered" for it unless already published.
  *  4. Record the revision as counted and published; if the answer changed meanwhile, repeat from 2 with it.
@@ -80,6 +110,9 @@ export async function settleSurveyResponse(surveyId: string, now: string, deps: 
     const current = await deps.responses.get(surveyId);
     return current && needsSettlement(current) ? 'busy' : 'not-needed';
   }
+  // Only the put that creates a response appends counts, before the lease could be taken; so once, before the rounds.
+  // A previous holder's count lease (PT6M) has run out by the time its settlement lease (PT15M) has.
+  if (deps.metrics) await settlePendingCounts(surveyId, at, deps.metrics);
   // Each round settles a newer revision; revisions are bounded, so is this loop.
   for (let round = 0; round <= MAX_REVISION + 1; round += 1) {
     if (response.aggregatedRevision !== response.revision) await countLatestRevision(response, deps.aggregates);

@@ -78,6 +78,10 @@ export async function answerSurvey(request: AnswerSurveyRequest, deps: AnswerSur
         kind,
         campaignId: survey.campaignId,
         orderId: survey.orderId,
+        // The first answer counts in the bucket its send was counted in. A survey without `surveyKind` (sent before
+        // the metrics) or without `sentAt` (should not happen: links exist only in sent emails) was not counted as
+        // sent, so its answer is not counted as answered either: a bucket never shows more answers than sends.
+        surveySentAt: survey.surveyKind !== undefined ? survey.sentAt : undefined,
       },
       { ...deps, editWindow },
     );

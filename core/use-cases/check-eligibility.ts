@@ -4,6 +4,7 @@ import { isReminderCurrent, type Contract } from '../contracts/model.ts';
 import type { Customer, Touchpoint, TouchpointContext } from '../model.ts';
 import type { CampaignCatalog, CustomerRepository, TouchpointRepository } from '../ports.ts';
 import { nextSendTime, subtractDuration, toUtcIso } from '../schedule.ts';
+import type { SurveyKind } from '../surveys/scales.ts';
 
 export interface EligibilityRequest {
   touchpointId: string;
@@ -32,6 +33,12 @@ export interface SurveySend {
   reminder: boolean;
   /** ISO-8601 duration after the send when the reminder is due; absent for a reminder or `reminderAfter: never`. */
   reminderAfter?: string;
+  /**
+   * The campaign's scale: recording the send stores it on the survey and counts the send under it (metrics). Always
+   * set here; optional for the steps that parse a message without needing it (render-email) and for messages of
+   * executions started before it existed.
+   */
+  scale?: SurveyKind;
 }
 
 export type EligibilityDecision =
@@ -91,15 +98,16 @@ export async function checkEligibility(request: EligibilityRequest, deps: Eligib
       locale: customer.locale,
       context: touchpoint.context,
       ...(touchpoint.variant !== undefined ? { variant: touchpoint.variant } : {}),
-      ...(campaign.survey ? { survey: surveySend(touchpoint, campaign.survey.reminderAfter) } : {}),
+      ...(campaign.survey ? { survey: surveySend(touchpoint, campaign.survey) } : {}),
     },
   };
 }
 
-function surveySend(touchpoint: Touchpoint, reminderAfter: string): SurveySend {
+function surveySend(touchpoint: Touchpoint, survey: { reminderAfter: string; scale: SurveyKind }): SurveySend {
   const parent = touchpoint.context.parentTouchpointId;
-  if (parent !== undefined) return { surveyId: parent, reminder: true };
-  return { surveyId: touchpoint.touchpointId, reminder: false, ...(reminderAfter !== 'never' ? { reminderAfter } : {}) };
+  if (parent !== undefined) return { surveyId: parent, reminder: true, scale: survey.scale };
+  const { reminderAfter, scale } = survey;
+  return { surveyId: touchpoint.touchpointId, reminder: false, scale, ...(reminderAfter !== 'never' ? { reminderAfter } : {}) };
 }
 
 /**

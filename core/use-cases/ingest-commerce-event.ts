@@ -1,7 +1,16 @@
+import { randomUUID } from 'node:crypto';
 import { chooseVariant, isActiveAt, isHeldOut } from '../campaigns/assignment.ts';
 import { skuMatches, type Campaign } from '../campaigns/schema.ts';
 import type { CommerceEvent, PurchaseCompleted } from '../events.ts';
 import { loyaltyProfile } from '../loyalty/profile.ts';
+import {
+  numberChanges,
+  purchaseChanges,
+  settlePendingCounts,
+  type MetricsCounterStore,
+  type PendingCountsStore,
+} from '../metrics/counters.ts';
+import { recordPurchase as addToPurchaseHistory, type PurchaseRef } from '../metrics/model.ts';
 import { CANCELLABLE_STATUSES, type Customer, type Touchpoint, type TouchpointContext } from '../model.ts';
 import type { SurveyAnsweredDetail } from '../surveys/events.ts';
 import type { CampaignCatalog, CustomerRepository, TouchpointRepository } from '../ports.ts';
@@ -12,7 +21,37 @@ export interface IngestDeps {
   customers: CustomerRepository;
   touchpoints: TouchpointRepository;
   campaigns: CampaignCatalog;
+  /**
+   * Where the purchase cohorts are counted: the customers table's pending counts (`pending`, keyed by customerId)
+   * and the metric records. The handler always passes it; without it (use-case tests that do not count) the changes
+   * a purchase appends stay pending on the customer for the next settle or `outreach metrics rebuild`.
+   */
+  metrics?: PurchaseMetrics;
+  /** Tokens of the counter-change ids (default: random UUIDs). */
+  newToken?: () => string;
 }
+
+export interface PurchaseMetrics {
+  pending: PendingCountsStore;
+  counters: MetricsCounterStore;
+  /**
+   * The time the settle's lease is taken and checked at: real time (ISO-8601), not the event's. Purchases of one
+   * customer arrive out of order; measured in event time, a later event would take over the lease of an earlier one
+   * that is still settling (and both would apply the same changes).
+   */
+  clock: () => string;
+}
+
+/** A purchase-history write that lost to concurrent purchases of the same customer this many times in a row. */
+export class PurchaseHistoryContentionError extends Error {
+  constructor(attempts: number) {
+    super(`the purchase history changed under ${attempts} attempts in a row; the event will be retried`);
+    this.name = 'PurchaseHistoryContentionError';
+  }
+}
+
+/** Each failed attempt means another purchase of the customer was recorded; a bound keeps a hot customer finite. */
+const PURCHASE_HISTORY_ATTEMPTS = 5;
 
 export interface IngestResult {
   action: 'purchase-recorded' | 'refund-applied' | 'cancellation-applied' | 'recipient-suppressed' | 'feedback-ignored' | 'survey-answer-applied';
@@ -25,11 +64,15 @@ export interface IngestResult {
  *
  * Primary course (purchase):
  *  1. Record the purchase on the customer (profile upsert, order id added, first purchase time kept).
- *  2. Match the enabled campaigns active at the event time (activeFrom/activeUntil) whose trigger the purchase meets;
+ *  2. Count it in the purchase cohorts (countPurchase): the customer's two earliest orders, and the cohort changes
+ *     they cause appended to the customer in the same conditional write.
+ *  3. Match the enabled campaigns active at the event time (activeFrom/activeUntil) whose trigger the purchase meets;
  *     `lastNps` and `loyaltyTiers` read the customer as stored after step 1 (this purchase counted).
- *  3. For each, plan a touchpoint at purchase time + delay, moved out of the recipient's quiet hours, with the
+ *  4. For each, plan a touchpoint at purchase time + delay, moved out of the recipient's quiet hours, with the
  *     customer's A/B variant; a customer in the campaign's holdout gets a HELD_OUT touchpoint instead (never sent).
- *  4. Write it under a deterministic id; an existing id (a duplicated event) writes nothing.
+ *  5. Write it under a deterministic id; an existing id (a duplicated event) writes nothing.
+ *  6. Settle the customer's pending counts (also when this event changed nothing: a retry after a crash between
+ *     step 2 and here finishes the count). Last, so a metrics failure never holds up the outreach.
  *
  * Refund / cancellation: cancel the order's touchpoints that are still PENDING or DISPATCHED, for campaigns whose
  * `stopOn` lists it.
@@ -76,9 +119,12 @@ async function suppress(tags: Record<string, string[]>, reason: string, eventTim
 
 async function recordPurchase(purchase: PurchaseCompleted, eventTime: string, deps: IngestDeps): Promise<IngestResult> {
   const { orderId, items, total, currency, purchasedAt, ...profile } = purchase;
-  await deps.customers.recordPurchase(profile, orderId, toUtcIso(eventTime));
-  const created: string[] = [];
   const now = toUtcIso(eventTime);
+  const recorded = await deps.customers.recordPurchase(profile, orderId, now);
+  // The order's time in the cohorts is the event time, like `firstPurchaseAt` (what the loyalty tenure reads), so a
+  // customer's cohort day and first purchase agree.
+  await countPurchase(recorded, { orderId, at: now }, deps);
+  const created: string[] = [];
   const campaigns = await deps.campaigns.listActive();
   // The loyalty fields are read only when a campaign filters on them, as stored after this purchase was recorded.
   const needsCustomer = campaigns.some(
@@ -87,10 +133,32 @@ async function recordPurchase(purchase: PurchaseCompleted, eventTime: string, de
   const customer = needsCustomer ? await deps.customers.get(purchase.customerId) : undefined;
   for (const campaign of campaigns) {
     if (!isActiveAt(campaign, now) || !qualifies(campaign, purchase, customer, now)) continue;
-    const touchpoint = planTouchpoint(campaign, purchase, toUtcIso(eventTime));
+    const touchpoint = planTouchpoint(campaign, purchase, now);
     if (await deps.touchpoints.create(touchpoint)) created.push(touchpoint.touchpointId);
   }
+  if (deps.metrics) await settlePendingCounts(purchase.customerId, deps.metrics.clock(), deps.metrics);
   return { action: 'purchase-recorded', touchpointsCreated: created, touchpointsCancelled: [] };
+}
+
+/**
+ * Records the order in the customer's two earliest purchases (core/metrics/model.ts recordPurchase) and, in the same
+ * write, appends the cohort changes this causes: compute from the history read, write only if it is still that one.
+ * A known order (a re-delivered event) changes nothing and appends nothing; an earlier order arriving late moves the
+ * customer to its cohort; two purchases of the same customer at once both land, one after reading again.
+ * `recorded` is the customer as the purchase write left it (its history is the first read, for free).
+ */
+async function countPurchase(recorded: Customer, order: PurchaseRef, deps: IngestDeps): Promise<void> {
+  let customer: Customer | undefined = recorded;
+  for (let attempt = 0; attempt < PURCHASE_HISTORY_ATTEMPTS; attempt += 1) {
+    // The purchase write has just created the item, and customers are never deleted.
+    if (!customer) throw new Error(`customer ${recorded.customerId} vanished after its purchase was recorded`);
+    const { history, increments, changed } = addToPurchaseHistory(customer.purchases, order);
+    if (!changed) return;
+    const changes = numberChanges((deps.newToken ?? randomUUID)(), purchaseChanges(increments));
+    if (await deps.customers.replacePurchaseHistory(customer.customerId, customer.purchases, history, changes)) return;
+    customer = await deps.customers.get(customer.customerId);
+  }
+  throw new PurchaseHistoryContentionError(PURCHASE_HISTORY_ATTEMPTS);
 }
 
 /**

@@ -1,6 +1,16 @@
+import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
+import {
+  numberChanges,
+  sendChange,
+  settlePendingCounts,
+  type CountSettler,
+} from '../metrics/counters.ts';
+import { surveySentDelta } from '../metrics/model.ts';
+import type { Touchpoint } from '../model.ts';
 import type { TouchpointRepository } from '../ports.ts';
 import { addDuration, toUtcIso } from '../schedule.ts';
+import { SURVEY_KINDS, type SurveyKind } from '../surveys/scales.ts';
 import { surveyReminderIdFor } from '../touchpoint-id.ts';
 
 const base = { touchpointId: z.string().min(1), generation: z.number().int().nonnegative(), now: z.string().min(1) };
@@ -10,8 +20,18 @@ export const outcomeRequestSchema = z.discriminatedUnion('outcome', [
     ...base,
     outcome: z.literal('SENT'),
     messageId: z.string().min(1),
-    /** Survey sends: the reminder to plan (from the eligibility message). */
-    survey: z.object({ surveyId: z.string().min(1), reminder: z.boolean(), reminderAfter: z.string().min(1).optional() }).optional(),
+    /**
+     * Survey sends: the reminder to plan and the campaign's scale (from the eligibility message). `scale` is optional
+     * only for executions started before it existed: such a send is recorded but not counted in the metrics.
+     */
+    survey: z
+      .object({
+        surveyId: z.string().min(1),
+        reminder: z.boolean(),
+        reminderAfter: z.string().min(1).optional(),
+        scale: z.enum(SURVEY_KINDS).optional(),
+      })
+      .optional(),
   }),
   z.object({ ...base, outcome: z.literal('SKIPPED'), reason: z.string().min(1) }),
   z.object({ ...base, outcome: z.literal('RESCHEDULED'), reason: z.string().min(1), nextDueAt: z.string().min(1) }),
@@ -30,23 +50,48 @@ export interface OutcomeResult {
   recorded: boolean;
 }
 
+export interface RecordOutcomeDeps {
+  touchpoints: TouchpointRepository;
+  /**
+   * Where a survey send is counted (the response rate's denominator). Absent (tests that do not count): the counts
+   * stay pending on the touchpoint for `outreach metrics rebuild`.
+   */
+  metrics?: CountSettler;
+  /** Tokens of counter change ids; random by default. */
+  newToken?: () => string;
+}
+
 /**
  * Records how a dispatched touchpoint ended. Every write is conditional on DISPATCHED and the generation, so a
  * repeated call or a cancellation that won the race leaves the touchpoint as it is.
+ *
+ * A survey send (not a reminder) is also counted:
+ *  1. The SENT write stores the scale (`surveyKind`) and appends the send's counter change to the touchpoint's pending
+ *     counts, in the same conditional write: a repeated call fails that write and appends nothing.
+ *  2. Then the pending counts are settled into the metric records — on every call for a survey, recorded or not, so a
+ *     retry after a crash between the two writes finishes the count (nothing pending: a cheap no-op).
  */
-export async function recordTouchpointOutcome(
-  request: OutcomeRequest,
-  deps: { touchpoints: TouchpointRepository },
-): Promise<OutcomeResult> {
+export async function recordTouchpointOutcome(request: OutcomeRequest, deps: RecordOutcomeDeps): Promise<OutcomeResult> {
   const transition = { touchpointId: request.touchpointId, generation: request.generation, at: toUtcIso(request.now) };
   let recorded: boolean;
   switch (request.outcome) {
-    case 'SENT':
-      recorded = await deps.touchpoints.complete({ ...transition, status: 'SENT', messageId: request.messageId });
+    case 'SENT': {
+      const survey = request.survey && !request.survey.reminder ? await surveyOf(request.touchpointId, deps) : undefined;
+      const scale = request.survey?.scale;
+      const surveySend = survey && scale ? { surveyKind: scale, pendingCounts: sendCounts(survey, scale, transition.at, deps) } : undefined;
+      recorded = await deps.touchpoints.complete({
+        ...transition,
+        status: 'SENT',
+        messageId: request.messageId,
+        ...(surveySend ? { surveySend } : {}),
+      });
       if (request.survey && !request.survey.reminder && request.survey.reminderAfter) {
         await planSurveyReminder(request.touchpointId, request.messageId, request.survey.reminderAfter, transition.at, deps);
       }
+      // Last, so that bookkeeping of the metrics never holds up the reminder.
+      if (survey && deps.metrics) await settlePendingCounts(request.touchpointId, transition.at, deps.metrics);
       break;
+    }
     case 'SKIPPED':
       recorded = await deps.touchpoints.complete({ ...transition, status: 'SKIPPED', reason: request.reason });
       break;
@@ -72,6 +117,21 @@ export async function recordTouchpointOutcome(
 }
 
 /**
+ * The touchpoint if it is a survey itself (a reminder is not a send: it answers its parent survey). Read before the
+ * SENT write because the count needs the campaign, and the stored touchpoint, not the request, says what it is.
+ */
+async function surveyOf(touchpointId: string, deps: RecordOutcomeDeps): Promise<Touchpoint | undefined> {
+  const touchpoint = await deps.touchpoints.get(touchpointId);
+  return touchpoint?.kind === 'survey' && touchpoint.context.parentTouchpointId === undefined ? touchpoint : undefined;
+}
+
+/** One survey sent, in the bucket of its campaign, the day of `sentAt` (the SENT write sets sentAt = `at`) and its scale. */
+function sendCounts(survey: Touchpoint, kind: SurveyKind, sentAt: string, deps: RecordOutcomeDeps) {
+  const token = (deps.newToken ?? randomUUID)();
+  return numberChanges(token, [sendChange(surveySentDelta({ campaignId: survey.campaignId, kind, sentAt }))]);
+}
+
+/**
  * After a survey is sent, its one reminder: a PENDING survey touchpoint `reminderAfter` later whose parent is the
  * survey (its links answer the same survey). Planned when the send is recorded, or again by a repeated call (the
  * deterministic id makes that a no-op), so a crash between the two writes loses nothing.
@@ -81,7 +141,7 @@ async function planSurveyReminder(
   messageId: string,
   reminderAfter: string,
   at: string,
-  deps: { touchpoints: TouchpointRepository },
+  deps: Pick<RecordOutcomeDeps, 'touchpoints'>,
 ): Promise<void> {
   const survey = await deps.touchpoints.get(touchpointId);
   if (!survey || survey.status !== 'SENT' || survey.messageId !== messageId) return;

@@ -1,16 +1,32 @@
 import { createDocumentClient } from '../../adapters/dynamodb-client.ts';
+import { DynamoDbMetricsCounters } from '../../adapters/dynamodb-metrics.ts';
+import { DynamoDbPendingCounts } from '../../adapters/dynamodb-pending.ts';
+import { systemClock } from '../../core/metrics/counters.ts';
 import { DynamoDbTouchpointRepository } from '../../adapters/dynamodb-touchpoints.ts';
 import { envShardCount, envString, parseEnv } from '../../adapters/env.ts';
 import { createLogger } from '../../adapters/logger.ts';
 import { createMetrics, METRIC, publishCounts } from '../../adapters/metrics.ts';
 import { describeIssues, InvalidInputError } from '../../core/errors.ts';
+import { TABLES } from '../../core/topology.ts';
 import { outcomeRequestSchema, recordTouchpointOutcome } from '../../core/use-cases/record-touchpoint-outcome.ts';
 
 const env = parseEnv({
   TOUCHPOINTS_TABLE: envString,
   DISPATCH_SHARDS: envShardCount,
+  METRICS_TABLE: envString,
 });
-const deps = { touchpoints: new DynamoDbTouchpointRepository(env.TOUCHPOINTS_TABLE, env.DISPATCH_SHARDS, createDocumentClient()) };
+const db = createDocumentClient();
+const deps = {
+  touchpoints: new DynamoDbTouchpointRepository(env.TOUCHPOINTS_TABLE, env.DISPATCH_SHARDS, db),
+  // Survey sends: the response rate's denominator.
+  metrics: {
+    pending: new DynamoDbPendingCounts(env.TOUCHPOINTS_TABLE, TABLES.touchpoints.partitionKey, db),
+    counters: new DynamoDbMetricsCounters(env.METRICS_TABLE, db),
+    // The lease runs in real time, longer than this function's timeout.
+    clock: systemClock,
+    lease: 'PT1M',
+  },
+};
 const logger = createLogger('record-outcome');
 const metrics = createMetrics();
 const OUTCOME_METRIC = { SENT: METRIC.emailsSent, SKIPPED: METRIC.emailsSkipped, FAILED: METRIC.emailsFailed } as const;

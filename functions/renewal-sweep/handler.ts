@@ -5,6 +5,7 @@ import { CONTRACTS_TABLE, DEFAULT_CONTRACT_END_SHARDS, DynamoDbContractRepositor
 import { DynamoDbCustomerRepository } from '../../adapters/dynamodb-customers.ts';
 import { DynamoDbMetricsCounters } from '../../adapters/dynamodb-metrics.ts';
 import { DynamoDbPendingCounts } from '../../adapters/dynamodb-pending.ts';
+import { systemClock } from '../../core/metrics/counters.ts';
 import { DynamoDbTouchpointRepository } from '../../adapters/dynamodb-touchpoints.ts';
 import { envCacheSeconds, envShardCount, envString, parseEnv } from '../../adapters/env.ts';
 import { createLogger } from '../../adapters/logger.ts';
@@ -31,6 +32,8 @@ const deps = {
   metrics: {
     pending: new DynamoDbPendingCounts(env.CONTRACTS_TABLE, CONTRACTS_TABLE.partitionKey, db),
     counters: new DynamoDbMetricsCounters(env.METRICS_TABLE, db),
+    // The lease runs in real time (the default outlasts the sweep's 5-minute timeout).
+    clock: systemClock,
   },
 };
 const logger = createLogger('renewal-sweep');

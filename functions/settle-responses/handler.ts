@@ -1,28 +1,40 @@
 import { z } from 'zod';
 import { createDocumentClient } from '../../adapters/dynamodb-client.ts';
+import { DynamoDbMetricsCounters } from '../../adapters/dynamodb-metrics.ts';
+import { DynamoDbPendingCounts } from '../../adapters/dynamodb-pending.ts';
+import { systemClock } from '../../core/metrics/counters.ts';
 import { DynamoDbSurveyAggregates, DynamoDbSurveyResponses } from '../../adapters/dynamodb-responses.ts';
 import { envString, parseEnv } from '../../adapters/env.ts';
 import { EventBridgePublisher } from '../../adapters/eventbridge-publisher.ts';
 import { createLogger } from '../../adapters/logger.ts';
 import { describeIssues, InvalidInputError } from '../../core/errors.ts';
 import { settlePendingResponses } from '../../core/surveys/settle-response.ts';
+import { TABLES } from '../../core/topology.ts';
 
 const env = parseEnv({
   RESPONSES_TABLE: envString,
   SURVEY_AGGREGATES_TABLE: envString,
   EVENT_BUS_NAME: envString,
+  METRICS_TABLE: envString,
 });
 const db = createDocumentClient();
 const deps = {
   responses: new DynamoDbSurveyResponses(env.RESPONSES_TABLE, db),
   aggregates: new DynamoDbSurveyAggregates(env.SURVEY_AGGREGATES_TABLE, db),
+  metrics: {
+    pending: new DynamoDbPendingCounts(env.RESPONSES_TABLE, TABLES.responses.partitionKey, db),
+    counters: new DynamoDbMetricsCounters(env.METRICS_TABLE, db),
+    // The lease runs in real time, longer than this function's timeout.
+    clock: systemClock,
+    lease: 'PT2M',
+  },
   events: new EventBridgePublisher(env.EVENT_BUS_NAME),
 };
 const logger = createLogger('settle-responses');
 
 const request = z.object({ scheduledTime: z.iso.datetime({ offset: true }) });
 
-/** Scheduler target: finish counting and publishing survey answers whose request was cut short. */
+/** Scheduler target: finish counting (aggregates, response rate) and publishing survey answers whose request was cut short. */
 export const handler = async (event: unknown) => {
   const parsed = request.safeParse(event);
   if (!parsed.success) throw new InvalidInputError(`schedule input is invalid: ${describeIssues(parsed.error.issues).join('; ')}`);

@@ -1,6 +1,9 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { DynamoDbCampaignCatalog } from '../../adapters/dynamodb-campaigns.ts';
 import { createDocumentClient } from '../../adapters/dynamodb-client.ts';
+import { DynamoDbMetricsCounters } from '../../adapters/dynamodb-metrics.ts';
+import { DynamoDbPendingCounts } from '../../adapters/dynamodb-pending.ts';
+import { systemClock } from '../../core/metrics/counters.ts';
 import { DynamoDbSurveyAggregates, DynamoDbSurveyResponses } from '../../adapters/dynamodb-responses.ts';
 import { DynamoDbTouchpointRepository } from '../../adapters/dynamodb-touchpoints.ts';
 import { envCacheSeconds, envShardCount, envString, parseEnv } from '../../adapters/env.ts';
@@ -9,6 +12,7 @@ import { createLogger } from '../../adapters/logger.ts';
 import { createMetrics, METRIC, publishCounts } from '../../adapters/metrics.ts';
 import { secretsManagerSigningKey } from '../../adapters/secrets-signing-key.ts';
 import { localeFromAcceptLanguage } from '../../core/surveys/pages.ts';
+import { TABLES } from '../../core/topology.ts';
 import { keyringFromSecret } from '../../core/surveys/tokens.ts';
 import { answerSurvey } from '../../core/use-cases/answer-survey.ts';
 
@@ -21,6 +25,7 @@ const env = parseEnv({
   SURVEY_KEYRING_SECRET_ARN: envString,
   EVENT_BUS_NAME: envString,
   DISPATCH_SHARDS: envShardCount,
+  METRICS_TABLE: envString,
 });
 const db = createDocumentClient();
 const deps = {
@@ -28,6 +33,14 @@ const deps = {
   campaigns: new DynamoDbCampaignCatalog(env.CAMPAIGNS_TABLE, db, env.CAMPAIGN_CACHE_SECONDS * 1000),
   responses: new DynamoDbSurveyResponses(env.RESPONSES_TABLE, db),
   aggregates: new DynamoDbSurveyAggregates(env.SURVEY_AGGREGATES_TABLE, db),
+  // First answers: the response rate's numerator.
+  metrics: {
+    pending: new DynamoDbPendingCounts(env.RESPONSES_TABLE, TABLES.responses.partitionKey, db),
+    counters: new DynamoDbMetricsCounters(env.METRICS_TABLE, db),
+    // The lease runs in real time, longer than this function's timeout.
+    clock: systemClock,
+    lease: 'PT1M',
+  },
   events: new EventBridgePublisher(env.EVENT_BUS_NAME),
   keyring: keyringFromSecret(secretsManagerSigningKey(env.SURVEY_KEYRING_SECRET_ARN)),
 };

@@ -1,4 +1,5 @@
 /** In-memory ports with the same conditional semantics as the DynamoDB adapters, for use-case tests. */
+import { isDeepStrictEqual } from 'node:util';
 import type { Campaign } from '../../core/campaigns/schema.ts';
 import { loadCampaignDirectory } from '../../core/campaigns/load.ts';
 import type { Customer, LatestSurveyAnswer, Touchpoint, TouchpointKind, TouchpointStatus } from '../../core/model.ts';
@@ -14,9 +15,15 @@ import type {
   WorkflowStarter,
 } from '../../core/ports.ts';
 import { shardOf } from '../../core/touchpoint-id.ts';
+import type { CounterChange } from '../../core/metrics/counters.ts';
+import type { PurchaseHistory } from '../../core/metrics/model.ts';
+import type { InMemoryPendingCounts } from './metrics/fake-counters.ts';
 
 export class InMemoryCustomers implements CustomerRepository {
   readonly items = new Map<string, Customer>();
+
+  /** `pending`: the customers' `metricsPending` lists; without it the cohort changes are dropped (tests that do not count). */
+  constructor(readonly pending?: InMemoryPendingCounts) {}
 
   async get(customerId: string) {
     const customer = this.items.get(customerId);
@@ -24,9 +31,10 @@ export class InMemoryCustomers implements CustomerRepository {
   }
 
   async recordProfile(profile: CustomerProfile, eventTime: string) {
-    return this.recordPurchase(profile, undefined, eventTime);
+    await this.recordPurchase(profile, undefined, eventTime);
   }
 
+  /** Returns the customer as written, like the adapter's ALL_NEW. */
   async recordPurchase(profile: CustomerProfile, orderId: string | undefined, eventTime: string) {
     const existing = this.items.get(profile.customerId);
     const orderIds = [...new Set([...(existing?.orderIds ?? []), ...(orderId !== undefined ? [orderId] : [])])].sort();
@@ -35,16 +43,18 @@ export class InMemoryCustomers implements CustomerRepository {
     const first = firstPurchaseAt !== undefined ? { firstPurchaseAt } : {};
     if (existing && existing.profileUpdatedAt > eventTime) {
       Object.assign(existing, { orderIds, ...first });
-      return;
+      return structuredClone(existing);
     }
-    this.items.set(profile.customerId, {
+    const written: Customer = {
       ...existing,
       ...profile,
       orderIds,
       ...first,
       profileUpdatedAt: eventTime,
       createdAt: existing?.createdAt ?? eventTime,
-    });
+    };
+    this.items.set(profile.customerId, written);
+    return structuredClone(written);
   }
 
   /** `<contractId>#<newEndDate>` per customer, as the adapter's `renewalKeys` set; `renewals` is its size. */
@@ -75,6 +85,15 @@ export class InMemoryCustomers implements CustomerRepository {
     customer.unsubscribedAt = at;
     return true;
   }
+
+  /** Like the adapter: only if the stored history is still `previous` (none: none stored), appending in the same step. */
+  async replacePurchaseHistory(customerId: string, previous: PurchaseHistory | undefined, next: PurchaseHistory, changes: readonly CounterChange[]) {
+    const customer = this.items.get(customerId);
+    if (!customer || !isDeepStrictEqual(customer.purchases, previous)) return false;
+    customer.purchases = structuredClone(next);
+    this.pending?.append(customerId, changes);
+    return true;
+  }
 }
 
 /** The renewal counting both customer fakes share: one key per contract renewal, counted once. */
@@ -102,7 +121,11 @@ interface StoredTouchpoint extends Touchpoint {
 
 export class InMemoryTouchpoints implements TouchpointRepository {
   readonly items = new Map<string, StoredTouchpoint>();
-  constructor(readonly shards = 4) {}
+  /** `pendingCounts`: where a survey's SENT write appends its counter changes (like the adapter's UpdateItem). */
+  constructor(
+    readonly shards = 4,
+    readonly pendingCounts?: InMemoryPendingCounts,
+  ) {}
 
   async get(id: string) {
     const item = this.items.get(id);
@@ -178,11 +201,15 @@ export class InMemoryTouchpoints implements TouchpointRepository {
     return true;
   }
 
-  async complete(t: TouchpointTransition & { status: 'SENT' | 'SKIPPED' | 'FAILED'; messageId?: string; reason?: string }) {
+  async complete(t: Parameters<TouchpointRepository['complete']>[0]) {
     const item = this.expect(t, 'DISPATCHED');
     if (!item) return false;
     Object.assign(item, { status: t.status, updatedAt: t.at, dueShard: undefined, dueKey: undefined });
     if (t.status === 'SENT') Object.assign(item, { sentAt: t.at, messageId: t.messageId });
+    if (t.status === 'SENT' && t.surveySend) {
+      item.surveyKind = t.surveySend.surveyKind;
+      this.pendingCounts?.append(t.touchpointId, t.surveySend.pendingCounts);
+    }
     if (t.reason !== undefined) item.reason = t.reason;
     return true;
   }

@@ -43,7 +43,12 @@ const profileUpdate = {
     ':t': EVENT_TIME,
     ':orders': new Set(['order-1001']),
   },
+  ReturnValues: 'ALL_NEW' as const,
 };
+
+/** The item as an update returns it (ALL_NEW). */
+const storedItem = { ...profile, profileUpdatedAt: EVENT_TIME, createdAt: EVENT_TIME, firstPurchaseAt: EVENT_TIME, orderIds: new Set(['order-1001', 'order-0']) };
+const storedCustomer = { ...profile, profileUpdatedAt: EVENT_TIME, createdAt: EVENT_TIME, firstPurchaseAt: EVENT_TIME, orderIds: ['order-0', 'order-1001'] };
 
 beforeEach(() => {
   ddb.reset();
@@ -56,13 +61,14 @@ afterAll(() => {
 describe('DynamoDbCustomerRepository.recordPurchase', () => {
   it('applies the profile and adds the order in one update, conditional on the stored profile not being newer', async () => {
     // Prepare
-    ddb.on(UpdateCommand).resolves({});
+    ddb.on(UpdateCommand).resolves({ Attributes: storedItem });
 
     // Act
-    await repository().recordPurchase(profile, 'order-1001', EVENT_TIME);
+    const customer = await repository().recordPurchase(profile, 'order-1001', EVENT_TIME);
 
     // Assess
     expect(ddb).toHaveReceivedCommandExactlyOnceWith(UpdateCommand, profileUpdate);
+    expect(customer).toStrictEqual(storedCustomer);
   });
 
   it('records the profile without an order (recordProfile) and leaves orderIds and firstPurchaseAt alone', async () => {
@@ -85,10 +91,10 @@ describe('DynamoDbCustomerRepository.recordPurchase', () => {
 
   it('only adds the order id (and the first purchase time if none yet) when a newer event already set the profile', async () => {
     // Prepare
-    ddb.on(UpdateCommand).rejectsOnce(conditionFailed()).resolves({});
+    ddb.on(UpdateCommand).rejectsOnce(conditionFailed()).resolves({ Attributes: storedItem });
 
     // Act
-    await repository().recordPurchase(profile, 'order-1001', EVENT_TIME);
+    const customer = await repository().recordPurchase(profile, 'order-1001', EVENT_TIME);
 
     // Assess
     expect(ddb).toHaveReceivedCommandTimes(UpdateCommand, 2);
@@ -101,7 +107,9 @@ describe('DynamoDbCustomerRepository.recordPurchase', () => {
       Key: { customerId: 'cust-001' },
       UpdateExpression: 'SET firstPurchaseAt = if_not_exists(firstPurchaseAt, :t) ADD orderIds :orders',
       ExpressionAttributeValues: { ':t': EVENT_TIME, ':orders': new Set(['order-1001']) },
+      ReturnValues: 'ALL_NEW',
     });
+    expect(customer).toStrictEqual(storedCustomer);
     const fallback = ddb.commandCalls(UpdateCommand)[1]?.args[0].input;
     expect(fallback?.ConditionExpression).toBeUndefined();
     expect(fallback?.ExpressionAttributeNames).toBeUndefined();
@@ -290,21 +298,97 @@ describe('DynamoDbCustomerRepository.get', () => {
   });
 });
 
+describe('DynamoDbCustomerRepository.replacePurchaseHistory', () => {
+  const FIRST = { orderId: 'order-1', at: '2025-06-01T10:00:00.000Z' };
+  const SECOND = { orderId: 'order-2', at: '2025-06-03T10:00:00.000Z' };
+  const cohortChange = { id: 'tok:0', record: { series: 'purchases' as const, day: '2025-06-01' }, counters: { repeat_2: 1 } };
+
+  it('writes the new history and appends its changes in one update, conditional on every field of the history read', async () => {
+    // Prepare
+    ddb.on(UpdateCommand).resolves({});
+
+    // Act
+    const written = await repository().replacePurchaseHistory('cust-001', { first: FIRST }, { first: FIRST, second: SECOND }, [cohortChange]);
+
+    // Assess
+    expect(written).toBe(true);
+    expect(ddb).toHaveReceivedCommandExactlyOnceWith(UpdateCommand, {
+      TableName: TABLE,
+      Key: { customerId: 'cust-001' },
+      UpdateExpression: 'SET #purchases = :next, metricsPending = list_append(if_not_exists(metricsPending, :noPendingCounts), :pendingCounts)',
+      ConditionExpression:
+        '#purchases.#first.orderId = :firstOrder AND #purchases.#first.#at = :firstAt AND attribute_not_exists(#purchases.#second)',
+      ExpressionAttributeNames: { '#purchases': 'purchases', '#first': 'first', '#second': 'second', '#at': 'at' },
+      ExpressionAttributeValues: {
+        ':next': { first: FIRST, second: SECOND },
+        ':firstOrder': 'order-1',
+        ':firstAt': FIRST.at,
+        ':noPendingCounts': [],
+        ':pendingCounts': [cohortChange],
+      },
+    });
+  });
+
+  it('writes the first history only on an existing customer without one, and reports a lost race as false', async () => {
+    // Prepare
+    ddb.on(UpdateCommand).rejects(conditionFailed());
+
+    // Act
+    const written = await repository().replacePurchaseHistory('cust-001', undefined, { first: FIRST }, []);
+
+    // Assess
+    expect(written).toBe(false);
+    expect(ddb).toHaveReceivedCommandWith(UpdateCommand, {
+      UpdateExpression: 'SET #purchases = :next',
+      ConditionExpression: 'attribute_exists(customerId) AND attribute_not_exists(#purchases)',
+      ExpressionAttributeNames: { '#purchases': 'purchases' },
+      ExpressionAttributeValues: { ':next': { first: FIRST } },
+    });
+  });
+
+  it('leaves the pending counts and their lease out of the customer it reads', async () => {
+    // Prepare
+    ddb.on(GetCommand).resolves({
+      Item: {
+        ...profile,
+        profileUpdatedAt: EVENT_TIME,
+        createdAt: EVENT_TIME,
+        orderIds: new Set(['order-1']),
+        purchases: { first: FIRST },
+        metricsPending: [cohortChange],
+        metricsLease: { token: 'lease-1', until: EVENT_TIME },
+      },
+    });
+
+    // Act
+    const customer = await repository().get('cust-001');
+
+    // Assess
+    expect(customer).toStrictEqual({ ...profile, profileUpdatedAt: EVENT_TIME, createdAt: EVENT_TIME, orderIds: ['order-1'], purchases: { first: FIRST } });
+  });
+});
+
 describe('DynamoDbCustomerRepository expressions', () => {
   it('sends only expressions DynamoDB accepts (no bare reserved words, no undefined or unused names and values)', async () => {
     // Prepare
-    ddb.on(UpdateCommand).rejectsOnce(conditionFailed()).resolves({});
+    ddb.on(UpdateCommand).rejectsOnce(conditionFailed()).resolves({ Attributes: storedItem });
     const r = repository();
+    const first = { orderId: 'order-1', at: EVENT_TIME };
+    const second = { orderId: 'order-2', at: EVENT_TIME };
+    const change = { id: 'tok:0', record: { series: 'purchases' as const, day: '2025-06-10' }, counters: { customers: 1 } };
 
     // Act
     await r.recordPurchase(profile, 'order-1001', EVENT_TIME);
     await r.markUnsubscribed('cust-001', EVENT_TIME);
     await r.recordProfile(profile, EVENT_TIME);
     await r.recordRenewal('cust-001', 'ctr-1', '2028-03-28');
+    await r.replacePurchaseHistory('cust-001', undefined, { first }, [change]);
+    await r.replacePurchaseHistory('cust-001', { first }, { first, second }, []);
+    await r.replacePurchaseHistory('cust-001', { first, second }, { first: second, second: first }, [change]);
 
     // Assess
     const requests = sentRequests(ddb);
-    expect(requests).toHaveLength(5);
-    expect(requests.map(({ input }) => expressionProblem(input))).toEqual([undefined, undefined, undefined, undefined, undefined]);
+    expect(requests).toHaveLength(8);
+    expect(requests.map(({ input }) => expressionProblem(input))).toEqual(Array(8).fill(undefined));
   });
 });

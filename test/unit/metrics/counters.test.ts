@@ -94,6 +94,26 @@ describe('settlePendingCounts', () => {
     expect(counters.sends()[0]!.sent).toBe(1);
   });
 
+  it('takes and checks the lease on the settler clock when it has one, not on the (event) time it is given', async () => {
+    const counters = new InMemoryMetricsCounters();
+    const pending = new InMemoryPendingCounts();
+    pending.append('cust', sent('a'));
+    // A live holder leased it until 10:05 real time; an event from hours later must not take over at 10:01 real time.
+    pending.leases.set('cust', { token: 'holder', until: '2026-03-01T10:05:00.000Z' });
+    const clock = () => '2026-03-01T10:01:00.000Z';
+    expect(await settlePendingCounts('cust', '2026-03-01T18:00:00.000Z', { pending, counters, clock })).toBe('none');
+    expect(await settlePendingCounts('cust', '2026-03-01T18:00:00.000Z', { pending, counters, clock: () => '2026-03-01T10:05:00.001Z', lease: 'PT1M' })).toBe('settled');
+    expect(counters.sends()[0]!.sent).toBe(1);
+  });
+
+  it('holds the lease as long as it is told', async () => {
+    const pending = new InMemoryPendingCounts();
+    pending.append('cust', sent('a'));
+    const stuck: MetricsCounterStore = { apply: () => Promise.reject(new Error('down')), release: () => Promise.resolve() };
+    await expect(settlePendingCounts('cust', NOW, { pending, counters: stuck, lease: 'PT1M' })).rejects.toThrow('down');
+    expect(pending.leases.get('cust')?.until).toBe('2026-03-01T10:01:00.000Z');
+  });
+
   for (const after of [false, true]) {
     for (const operation of ['apply', 'release'] as const) {
       it(`counts once when a settler crashes ${after ? 'after' : 'before'} ${operation} and another finishes after the lease`, async () => {

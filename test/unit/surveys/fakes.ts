@@ -14,6 +14,8 @@ import {
   type SurveyResponse,
 } from '../../../core/surveys/responses.ts';
 import type { SurveyKeyring } from '../../../core/surveys/tokens.ts';
+import { firstAnswerCounts } from '../../../core/surveys/settle-response.ts';
+import { InMemoryMetricsCounters, InMemoryPendingCounts } from '../metrics/fake-counters.ts';
 
 /** Thrown by a planned fault: the process "dies" at that point, leaving whatever it wrote so far. */
 export class SimulatedCrash extends Error {
@@ -69,7 +71,12 @@ export class InMemorySurveyResponses implements SurveyResponseRepository {
   /** Runs before a conditional answer write is evaluated (to stage a competing writer). */
   beforePut: (() => void) | undefined;
 
-  constructor(readonly faults = new Faults()) {}
+  /** `pendingCounts`: where creating a response appends the counts of its first answer (like the adapter's put). */
+  constructor(
+    readonly faults = new Faults(),
+    readonly pendingCounts?: InMemoryPendingCounts,
+    private readonly newToken: () => string = tokenSequence('answer'),
+  ) {}
 
   async get(surveyId: string) {
     const item = this.items.get(surveyId);
@@ -86,6 +93,7 @@ export class InMemorySurveyResponses implements SurveyResponseRepository {
         if (stored) return false;
         const { aggregatedRevision: _a, publishedRevision: _p, settlement: _s, ...answer } = clone(response);
         this.items.set(response.surveyId, { ...answer, settlePending: true });
+        this.pendingCounts?.append(response.surveyId, firstAnswerCounts(response, this.newToken()));
         return true;
       }
       if (!stored || stored.revision !== expectedRevision) return false;
@@ -242,10 +250,15 @@ export function tokenSequence(prefix = 'lease'): () => string {
   return () => `${prefix}-${(n += 1)}`;
 }
 
-/** Everything a survey use case needs, in memory, sharing one fault plan. */
+/**
+ * Everything a survey use case needs, in memory, sharing one fault plan (`metrics.pending` and `metrics.counters`
+ * fail as `pendingCounts.<operation>` and `counters.<operation>`).
+ */
 export function surveyWorld() {
   const faults = new Faults();
-  const responses = new InMemorySurveyResponses(faults);
+  const pendingCounts = new FaultyPendingCounts(faults);
+  const counters = new FaultyMetricsCounters(faults);
+  const responses = new InMemorySurveyResponses(faults, pendingCounts);
   const aggregates = new InMemorySurveyAggregates(faults);
   const events = new RecordingEvents(faults);
   return {
@@ -253,6 +266,45 @@ export function surveyWorld() {
     responses,
     aggregates,
     events,
-    deps: { responses, aggregates, events, keyring: async () => KEYRING, newToken: tokenSequence() },
+    pendingCounts,
+    counters,
+    deps: {
+      responses,
+      aggregates,
+      events,
+      metrics: { pending: pendingCounts, counters },
+      keyring: async () => KEYRING,
+      newToken: tokenSequence(),
+    },
   };
+}
+
+/** The shared pending-counts fake with planned crashes (`pendingCounts.claim`, `pendingCounts.complete`). */
+export class FaultyPendingCounts extends InMemoryPendingCounts {
+  constructor(readonly faults: Faults) {
+    super();
+  }
+
+  override async claim(...args: Parameters<InMemoryPendingCounts['claim']>) {
+    return this.faults.around('pendingCounts.claim', () => super.claim(...args));
+  }
+
+  override async complete(...args: Parameters<InMemoryPendingCounts['complete']>) {
+    return this.faults.around('pendingCounts.complete', () => super.complete(...args));
+  }
+}
+
+/** The shared metric records fake with planned crashes (`counters.apply`, `counters.release`). */
+export class FaultyMetricsCounters extends InMemoryMetricsCounters {
+  constructor(readonly faults: Faults) {
+    super();
+  }
+
+  override async apply(...args: Parameters<InMemoryMetricsCounters['apply']>) {
+    return this.faults.around('counters.apply', () => super.apply(...args));
+  }
+
+  override async release(...args: Parameters<InMemoryMetricsCounters['release']>) {
+    return this.faults.around('counters.release', () => super.release(...args));
+  }
 }
