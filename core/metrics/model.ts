@@ -242,7 +242,7 @@ export const MAX_REPEAT_WINDOW_DAYS = 365;
 /** The repeat window of the repeat-purchase rate unless configured otherwise. */
 export const DEFAULT_REPEAT_WINDOW_DAYS = 90;
 
-/** One completed purchase (Purchase Completed: order id and the event's `occurredAt`). */
+/** One completed purchase (Purchase Completed: its order id and the event envelope's `time`, like `firstPurchaseAt`). */
 export interface PurchaseRef {
   orderId: string;
   at: string;

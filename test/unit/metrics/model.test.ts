@@ -1,4 +1,5 @@
 /** The per-day records: what each event adds, and that repeats and late events keep them right. */
+import { utcDay } from '../../../core/surveys/responses.ts';
 import { describe, expect, it } from 'vitest';
 import {
   MAX_REPEAT_WINDOW_DAYS,
@@ -208,5 +209,23 @@ describe('days', () => {
     expect(daysBetween('2027-03-01', '2026-03-01')).toBe(-365);
     expect(daysOf('2028-02-27', '2028-03-01')).toEqual(['2028-02-27', '2028-02-28', '2028-02-29', '2028-03-01']);
     expect(daysOf('2026-01-02', '2026-01-01')).toEqual([]);
+  });
+});
+
+describe('utcDay (the day every record is keyed by)', () => {
+  it.each([
+    ['2026-03-01T09:30:00Z', '2026-03-01'],
+    ['2026-03-01T23:59:59.999Z', '2026-03-01'],
+    ['2026-12-31T23:59:59.999999999Z', '2026-12-31'],
+    ['2026-03-01T23:30:00+02:00', '2026-03-01'],
+    ['2026-03-01T23:30:00-02:00', '2026-03-02'],
+    ['2026-03-01', '2026-03-01'],
+    ['2028-02-29T12:00:00Z', '2028-02-29'],
+  ])('%s is on %s', (at, day) => {
+    expect(utcDay(at)).toBe(day);
+  });
+
+  it.each(['2026-02-30T00:00:00Z', '2027-02-29T00:00:00Z', '2026-13-01T00:00:00Z', 'yesterday', ''])('rejects %s', (at) => {
+    expect(() => utcDay(at)).toThrow(RangeError);
   });
 });
