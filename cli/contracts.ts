@@ -63,7 +63,7 @@ const describeResult = (r: ImportResult) =>
   `${r.created} created, ${r.updated} updated, ${r.unchanged} unchanged, ${r.stale} stale (the stored contract is newer than the row)`;
 
 export function registerContractCommands(program: Command, helpers: CliHelpers): void {
-  const { UsageError, ReportedFailure, withTable, openDocumentClient, print, printJson } = helpers;
+  const { UsageError, ReportedFailure, withTable, openDocumentClient, print, printJson, currentTime } = helpers;
 
   const contracts = program.command('contracts').description('contracts for renewal reminders: import a CRM export');
 
@@ -167,7 +167,7 @@ export function registerContractCommands(program: Command, helpers: CliHelpers):
       customers: new DynamoDbCustomerRepository(tables.customers, db),
       touchpoints: new DynamoDbTouchpointRepository(tables.touchpoints, shards, db),
     };
-    const at = new Date().toISOString();
+    const at = await currentTime();
     const total: ImportResult = { created: 0, updated: 0, unchanged: 0, stale: 0 };
     for (let start = 0; start < rows.length; start += IMPORT_BATCH) {
       const counts = await importContracts(rows.slice(start, start + IMPORT_BATCH), deps, { at });
@@ -184,7 +184,7 @@ export function registerContractCommands(program: Command, helpers: CliHelpers):
    */
   async function catchUp(campaignsTable: string, tables: { contracts: string; touchpoints: string }, shards: number): Promise<number> {
     const db = openDocumentClient();
-    const now = new Date().toISOString();
+    const now = await currentTime();
     const deps = {
       contracts: new DynamoDbContractRepository(tables.contracts, DEFAULT_CONTRACT_END_SHARDS, db),
       touchpoints: new DynamoDbTouchpointRepository(tables.touchpoints, shards, db),

@@ -67,7 +67,6 @@ interface RebuildOptions {
 }
 
 /** Today as a UTC day. */
-const todayUtc = () => new Date().toISOString().slice(0, 10);
 
 /**
  * The range the options name, or the one-line problem with it (naming the option). `--from` and `--days` exclude each
@@ -159,7 +158,7 @@ export function rebuildText(result: MetricsRebuildResult): string[] {
 }
 
 export function registerMetricsCommands(program: Command, helpers: CliHelpers): void {
-  const { UsageError, ReportedFailure, withTable, openDocumentClient, print, printJson, tableOption } = helpers;
+  const { UsageError, ReportedFailure, withTable, openDocumentClient, print, printJson, tableOption, currentTime } = helpers;
 
   const loadTargets = (file: string): TargetsConfig => {
     try {
@@ -190,7 +189,8 @@ export function registerMetricsCommands(program: Command, helpers: CliHelpers): 
     .option('--json', 'machine-readable output: the whole view (every metric, trend and series) and the report rows')
     .addOption(new Option('--csv', 'the report rows as CSV').conflicts('json'))
     .action(async (options: ReportOptions) => {
-      const range = rangeOf(options, todayUtc());
+      const today = (await currentTime()).slice(0, 10);
+      const range = rangeOf(options, today);
       if ('problem' in range) throw new UsageError(range.problem);
       const campaignId = options.campaign;
       if (campaignId !== undefined && !campaignId.trim()) throw new UsageError('--campaign must name a survey campaign, e.g. --campaign nps-after-purchase');
@@ -199,7 +199,7 @@ export function registerMetricsCommands(program: Command, helpers: CliHelpers): 
       const tables = `${options.tableMetrics} or ${options.tableSurveyAggregates}`;
       const reader = new DynamoDbMetricsReader(options.tableMetrics, options.tableSurveyAggregates, openDocumentClient());
       const view = await withTable(tables, () =>
-        readMetrics({ ...range, asOf: todayUtc(), ...(campaignId !== undefined ? { campaignId } : {}) }, { reader, targets }),
+        readMetrics({ ...range, asOf: today, ...(campaignId !== undefined ? { campaignId } : {}) }, { reader, targets }),
       );
 
       if (options.json) printJson(view);
@@ -236,9 +236,10 @@ export function registerMetricsCommands(program: Command, helpers: CliHelpers): 
       const sources = new DynamoDbMetricsSources(entityTables, db);
       const records = new DynamoDbMetricsCounters(options.tableMetrics, db);
       const tables = [options.tableMetrics, ...Object.values(entityTables)].join(', ');
+      const now = await currentTime();
       const result = await withTable(tables, () =>
         rebuildMetricRecords(
-          { now: new Date().toISOString(), dryRun: options.dryRun === true },
+          { now, dryRun: options.dryRun === true },
           { sources, records, counters: records, pending: (table) => sources.pending(table) },
         ),
       );

@@ -19,6 +19,7 @@
  * `contracts import` (cli/contracts.ts), `surveys responses|summary|rebuild` (cli/surveys.ts) and `metrics [report]|rebuild`
  * (cli/metrics.ts) follow the same rules.
  */
+import { currentTime } from './clock.ts';
 import { existsSync, realpathSync, statSync, writeFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { resolve } from 'node:path';
@@ -230,6 +231,8 @@ export interface CliHelpers {
   print: typeof print;
   printJson: typeof printJson;
   tableOption: typeof tableOption;
+  /** "Now" (ISO-8601): this machine's clock, or OUTREACH_CLOCK_URL's (cli/clock.ts). */
+  currentTime: typeof currentTime;
 }
 
 const escapeHtml = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
@@ -417,7 +420,7 @@ export function createProgram(): Command {
       const desired = load(dir); // throws before anything is read or written when a file is invalid
       if (!options.actor?.trim()) throw new UsageError('--actor must name who applies, e.g. --actor sam');
       const store = openStore(options.table);
-      const at = new Date().toISOString();
+      const at = await currentTime();
       const result = await withTable(options.table, async () => {
         const plan = planApply(desired, await store.read(desired.map((c) => c.id)), { at, actor: options.actor });
         return { plan, written: await store.apply(plan) };
@@ -534,7 +537,7 @@ ${email.html}
         if (!/^\d+$/.test(options.days) || days < 1 || days > 366) throw new UsageError(`--days must be a whole number from 1 to 366, e.g. --days 7 (got ${options.days})`);
         const shards = Number(options.shards);
         if (!/^\d+$/.test(options.shards) || shards < 1 || shards > 64) throw new UsageError(`--shards must be a whole number from 1 to 64 (got ${options.shards})`);
-        const at = options.at ?? new Date().toISOString();
+        const at = options.at ?? (await currentTime());
         if (!/^\d{4}-\d{2}-\d{2}T/.test(at) || Number.isNaN(Date.parse(at))) {
           throw new UsageError(`--at must be an ISO date-time, e.g. --at 2026-12-01T09:00:00Z (got ${at})`);
         }
@@ -571,7 +574,7 @@ ${email.html}
       },
     );
 
-  const helpers: CliHelpers = { UsageError, ReportedFailure, withTable, openDocumentClient, print, printJson, tableOption };
+  const helpers: CliHelpers = { UsageError, ReportedFailure, withTable, openDocumentClient, print, printJson, tableOption, currentTime };
   registerContractCommands(program, helpers);
   registerSurveyCommands(program, helpers);
   registerMetricsCommands(program, helpers);

@@ -65,7 +65,8 @@ export function createControlApi(stack: () => LocalStack, bus: LocalEventBus): C
         sendJson(res, 200, (await s.mailbox()).map(({ header: _header, ...email }) => email));
         return true;
       case 'GET /_local/env':
-        sendJson(res, 200, cliEnvironment(s.env));
+        // OUTREACH_CLOCK_URL: the CLI's "now" is this stack's clock (cli/clock.ts).
+        sendJson(res, 200, { ...cliEnvironment(s.env), OUTREACH_CLOCK_URL: `${s.endpoints.control}/clock` });
         return true;
       case 'GET /_local/summary':
         sendJson(res, 200, await s.summary());
@@ -76,7 +77,7 @@ export function createControlApi(stack: () => LocalStack, bus: LocalEventBus): C
   };
 }
 
-/** Variables the product's CLIs need to reach this stack (`eval "$(npm run -s local -- env)"`); no secrets. */
+/** Variables the product's CLIs need to reach this stack (`eval "$(npm run -s local -- env)"`); no secret values. */
 export const CLI_ENV_KEYS = [
   'AWS_REGION',
   'AWS_ACCESS_KEY_ID',
@@ -84,12 +85,15 @@ export const CLI_ENV_KEYS = [
   'AWS_ENDPOINT_URL_DYNAMODB',
   'AWS_ENDPOINT_URL_SESV2',
   'AWS_ENDPOINT_URL_EVENTBRIDGE',
+  // `aws secretsmanager get-secret-value --secret-id outreach/metrics-api-token`, as in AWS (docs/metrics.md).
+  'AWS_ENDPOINT_URL_SECRETS_MANAGER',
   'CUSTOMERS_TABLE',
   'TOUCHPOINTS_TABLE',
   'CAMPAIGNS_TABLE',
   'CONTRACTS_TABLE',
   'RESPONSES_TABLE',
   'SURVEY_AGGREGATES_TABLE',
+  'METRICS_TABLE',
   'DISPATCH_SHARDS',
   'SENDER_ADDRESS',
   'EVENT_BUS_NAME',
