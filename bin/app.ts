@@ -1,6 +1,7 @@
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { InvalidCampaignError } from '../core/errors.ts';
+import { InvalidTargetsError } from '../core/metrics/targets.ts';
 import { OutreachConfigError, readOutreachConfig } from '../lib/config.ts';
 import { addOutreachStacks } from '../lib/outreach-stacks.ts';
 
@@ -8,8 +9,8 @@ const app = new App();
 try {
   addOutreachStacks(app, readOutreachConfig(app));
 } catch (error) {
-  // A settings or campaign-rule mistake is a person's to fix: show the message, not a stack trace.
-  if (!(error instanceof OutreachConfigError || error instanceof InvalidCampaignError)) throw error;
+  // A settings, campaign-rule or targets-file mistake is a person's to fix: show the message, not a stack trace.
+  if (!(error instanceof OutreachConfigError || error instanceof InvalidCampaignError || error instanceof InvalidTargetsError)) throw error;
   console.error(error.message);
   process.exit(1);
 }

@@ -208,6 +208,10 @@ export const ENV = {
   metricsTable: 'METRICS_TABLE',
   /** Secrets Manager secret `{"current":"k1","k1":"…"}`: the keys that sign one-click survey links. */
   surveyKeyringArn: 'SURVEY_KEYRING_SECRET_ARN',
+  /** Secrets Manager secret: the bearer token of GET /metrics (docs/metrics.md, "Dashboard and API"). */
+  metricsTokenArn: 'METRICS_TOKEN_SECRET_ARN',
+  /** JSON: metrics/targets.yaml as parsed at synth (core/metrics/targets.ts TargetsConfig). */
+  metricTargets: 'METRIC_TARGETS',
   /** The product's bus, where the functions publish Survey Answered. */
   eventBusName: 'EVENT_BUS_NAME',
   /** Where detractor alerts go (the customer-experience team); empty: no alert email, the event only. */

@@ -17,6 +17,11 @@ export class OutreachStatelessStack extends Stack {
     new CfnOutput(this, 'PublicBaseUrl', { value: runtime.publicBaseUrl, description: 'Base URL of the links in emails' });
     new CfnOutput(this, 'DeadLetterQueueUrl', { value: runtime.deadLetterQueue.queueUrl, description: 'Events and schedule runs that failed, with the error' });
     new CfnOutput(this, 'AlarmTopicArn', { value: runtime.alarms.topic.topicArn });
+    new CfnOutput(this, 'DashboardUrl', { value: runtime.dashboardUrl, description: 'The metrics dashboard; open it with #token=<MetricsTokenSecretName value> appended' });
+    new CfnOutput(this, 'MetricsTokenSecretName', {
+      value: runtime.metricsToken.secretName,
+      description: 'The metrics API token: aws secretsmanager get-secret-value --secret-id <this> --query SecretString --output text',
+    });
     new CfnOutput(this, 'MailboxSetup', {
       description: 'What to do in SES before real emails go out',
       value: [

@@ -81,6 +81,7 @@ async function main(): Promise<void> {
     process.exit(ok ? 0 : 1);
   }
   console.log(`\nReady. Mailbox: ${stack.endpoints.mailbox}   Index: ${stack.endpoints.web}/   Ctrl-C to stop.`);
+  console.log(`Dashboard: ${stack.dashboardUrl}`);
   console.log(
     `Clock: ${stack.clock.mode}${stack.clock.mode === 'accelerated' ? ` ×${stack.clock.speed}` : ''}, now ${stack.clock.nowIso()}. Jump ahead with: npm run local -- advance P3D`,
   );
@@ -101,6 +102,7 @@ function printEndpoints(stack: LocalStack): void {
     ['DynamoDB API (dynalite)', e.dynamodb],
     ['EventBridge / Step Functions / Secrets Manager', e.gateway],
     ['Control API', `${e.control}/`],
+    ['Metrics dashboard (the token is in the link)', stack.dashboardUrl],
   ];
   console.log(`\nOutreach local stack (clock: ${stack.clock.mode}, ${stack.clock.nowIso()})`);
   for (const [label, url] of rows) console.log(`  ${label.padEnd(50)} ${url}`);

@@ -1,6 +1,7 @@
 /**
- * The local Secrets Manager: one generated secret, the key that signs links in emails (unsubscribe, survey). Random
- * per start, or kept in <data-dir>/link-signing-secret so links in emails stay valid across restarts.
+ * The local Secrets Manager, with the secrets the stack creates in AWS: the key that signs links in emails
+ * (unsubscribe), the survey key ring, and the metrics API token. The signing keys are random per start, or kept in
+ * <data-dir> so links in emails stay valid across restarts; the token is random per start.
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
@@ -46,6 +47,22 @@ export function createSurveyKeyringSecret(dataDir?: string): LocalSecret {
     return { ...base, value: readFileSync(file, 'utf8').trim(), versionId: 'local-persisted', createdDate: statSync(file).mtime };
   }
   return { ...base, value: fresh(), versionId: `local-${randomBytes(8).toString('hex')}`, createdDate: new Date() };
+}
+
+export const METRICS_TOKEN_NAME = 'outreach/metrics-api-token';
+
+/**
+ * The bearer token of GET /metrics, random per start (as AWS generates one per stack): `npm start` prints the
+ * dashboard link with it, and `aws secretsmanager get-secret-value` reads it here as in AWS.
+ */
+export function createMetricsTokenSecret(): LocalSecret {
+  return {
+    name: METRICS_TOKEN_NAME,
+    arn: `arn:aws:secretsmanager:${LOCAL_REGION}:${LOCAL_ACCOUNT_ID}:secret:${METRICS_TOKEN_NAME}-M3tr1c`,
+    value: randomBytes(24).toString('base64url'),
+    versionId: `local-${randomBytes(8).toString('hex')}`,
+    createdDate: new Date(),
+  };
 }
 
 export class LocalSecretsManager {

@@ -6,6 +6,7 @@
  * (and the ENV names from core/topology.ts) at them, and only then are the handler modules imported — they build
  * their SDK clients and parse their environment when they load.
  */
+import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as dynamodbCommands from '@aws-sdk/client-dynamodb';
@@ -26,6 +27,7 @@ import {
   WORKFLOWS,
   type ScheduleSpec,
 } from '../core/topology.ts';
+import { loadTargetsFile } from '../core/metrics/targets.ts';
 import { createApiGatewayServer } from './api-gateway.ts';
 import { createAwsGateway, gatewayOperations } from './aws-gateway.ts';
 import { LocalClock, parseIsoDuration } from './clock.ts';
@@ -37,7 +39,7 @@ import { closeServer, listen } from './http.ts';
 import { handlerModuleLoader, LocalFunctions, LOCAL_REGION, type DeadLetter, type HandlerLoader } from './lambda-runtime.ts';
 import { LocalScheduler, type AdvanceSummary } from './scheduler.ts';
 import { countTouchpointsByStatus, readMailbox, summarise, type MailboxEmail, type StackSummary } from './observe.ts';
-import { createLinkSecret, createSurveyKeyringSecret, LocalSecretsManager } from './secrets.ts';
+import { createLinkSecret, createMetricsTokenSecret, createSurveyKeyringSecret, LocalSecretsManager } from './secrets.ts';
 import { simulatorFeedback } from './ses-feedback.ts';
 import { startSes } from './ses.ts';
 import { LocalStepFunctions, stateMachineArn, type ExecutionRecord } from './step-functions.ts';
@@ -75,6 +77,8 @@ export interface LocalStackOptions {
   loadCampaigns?: ((stack: LocalStack) => Promise<unknown>) | false;
   /** Handler modules (default: functions/<name>/handler.ts). Tests inject fixtures. */
   handlers?: HandlerLoader;
+  /** The metric targets (default: <rootDir>/metrics/targets.yaml, else this repository's). */
+  targetsFile?: string;
 }
 
 export interface LocalEndpoints {
@@ -105,6 +109,10 @@ export interface LocalStack {
   tables: TableNames;
   workflowArns: Record<string, string>;
   linkSecretArn: string;
+  /** The bearer token of GET /metrics (random per start). */
+  metricsToken: string;
+  /** The dashboard with the token in its fragment: `<web>/dashboard#token=<token>`. */
+  dashboardUrl: string;
   clock: LocalClock;
   /** Clients pointed at the local stack, for tests and scripts. */
   clients: { dynamodb: DynamoDBClient; eventbridge: EventBridgeClient };
@@ -152,6 +160,11 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     await createTables(dynamodb, tables);
     const linkSecret = createLinkSecret(options.dataDir);
     const surveyKeyring = createSurveyKeyringSecret(options.dataDir);
+    const metricsToken = createMetricsTokenSecret();
+    const projectTargets = join(PROJECT_ROOT, 'metrics', 'targets.yaml');
+    const targetsFile = options.targetsFile ?? [join(rootDir, 'metrics', 'targets.yaml')].find((file) => existsSync(file)) ?? projectTargets;
+    // Parsed as at synth (a bad file stops the start with file:line), then handed over as AWS does: JSON in the env.
+    const metricTargets = JSON.stringify(loadTargetsFile(targetsFile));
     const shards = options.dispatchShards ?? DEFAULT_DISPATCH_SHARDS;
 
     // 2. The pieces of the local AWS: functions, bus, Step Functions, Secrets Manager.
@@ -209,10 +222,11 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const registered = new Map<string, string>();
     for (const file of new Set(Object.values(ALL_WORKFLOWS))) registered.set(file, stepFunctions.register(file, loadWorkflow(rootDir, file, substitutions)));
     for (const [kind, file] of Object.entries(WORKFLOWS)) workflowArns[kind] = registered.get(file)!;
-    const secrets = new LocalSecretsManager([linkSecret, surveyKeyring]);
+    const secrets = new LocalSecretsManager([linkSecret, surveyKeyring, metricsToken]);
 
     // 3. Our servers: the AWS JSON-protocol gateway (+ control API) and the web server (API Gateway).
     let stack: LocalStack | undefined;
+    let dashboardUrl = '';
     const gatewayServer = createAwsGateway(
       gatewayOperations({ bus, stepFunctions, secrets }),
       createControlApi(() => stack!, bus),
@@ -227,6 +241,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       nowMs: () => clock.nowMs(),
       links: () => [
         { label: 'Mailbox (every email sent)', href: `${ses.endpoint}/` },
+        { label: 'Metrics dashboard', href: dashboardUrl },
         { label: 'Executions', href: `${gatewayUrl}/_local/executions` },
         { label: 'Dead letters', href: `${gatewayUrl}/_local/dead-letters` },
         { label: 'Clock', href: `${gatewayUrl}/_local/clock`, note: `${clock.mode}, now ${clock.nowIso()}` },
@@ -238,6 +253,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const webPort = await listen(webServer, port(PORT_OFFSETS.web));
     cleanups.push(() => closeServer(webServer));
     const webUrl = `http://127.0.0.1:${webPort}`;
+    dashboardUrl = `${webUrl}/dashboard#token=${encodeURIComponent(metricsToken.value)}`;
 
     const eventbridge = new EventBridgeClient(clientConfig(gatewayUrl));
     eventbridgeForTasks = eventbridge;
@@ -267,6 +283,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       [ENV.responsesTable]: tables.responses,
       [ENV.surveyAggregatesTable]: tables.surveyAggregates,
       [ENV.surveyKeyringArn]: surveyKeyring.arn,
+      [ENV.metricsTable]: tables.metrics,
+      [ENV.metricsTokenArn]: metricsToken.arn,
+      [ENV.metricTargets]: metricTargets,
       [ENV.eventBusName]: options.eventBusName ?? LOCAL_EVENT_BUS_NAME,
       [ENV.cxAddress]: options.cxAddress ?? 'cx-team@shop.example',
       // Read the rules on every use, so `campaigns apply` against the local stack shows in the next event at any clock speed.
@@ -312,6 +331,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       tables,
       workflowArns,
       linkSecretArn: linkSecret.arn,
+      metricsToken: metricsToken.value,
+      dashboardUrl,
       clock,
       clients: { dynamodb, eventbridge },
       putEvents: (entries) => eventbridge.send(new PutEventsCommand({ Entries: entries })),

@@ -3,7 +3,7 @@ import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { type ICommandHooks, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
@@ -40,6 +40,27 @@ export interface OutreachFunctionProps {
   /** Powertools log level. @default 'INFO' */
   readonly logLevel?: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
   readonly description?: string;
+  /**
+   * Files the handler reads at runtime, copied next to its bundle (index.mjs): name → path from the project root.
+   * @default none
+   */
+  readonly bundledFiles?: Readonly<Record<string, string>>;
+}
+
+/** Bundling hooks that copy `files` (name → path from the project root) into the bundle's folder. */
+function copyAfterBundling(files: Readonly<Record<string, string>>): ICommandHooks {
+  for (const name of Object.keys(files)) {
+    if (!/^[\w.-]+$/.test(name)) throw new Error(`bundled file name "${name}" must be a plain file name`);
+  }
+  const quote = (path: string) => (process.platform === 'win32' ? `"${path}"` : `'${path.replace(/'/g, "'\\''")}'`);
+  const copy = process.platform === 'win32' ? 'copy' : 'cp';
+  return {
+    beforeBundling: () => [],
+    beforeInstall: () => [],
+    // inputDir is the project root (or its mount when bundling in Docker).
+    afterBundling: (inputDir, outputDir) =>
+      Object.entries(files).map(([name, source]) => `${copy} ${quote(join(inputDir, source))} ${quote(join(outputDir, name))}`),
+  };
 }
 
 /**
@@ -88,6 +109,7 @@ export class OutreachFunction extends NodejsFunction {
         // CommonJS dependencies bundled into an ESM file still call require().
         banner: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);",
         externalModules: ['@aws-sdk/*'],
+        ...(props.bundledFiles ? { commandHooks: copyAfterBundling(props.bundledFiles) } : {}),
       },
     });
     this.outreachName = props.name;

@@ -4,12 +4,13 @@ import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
 import type { IEventBus } from 'aws-cdk-lib/aws-events';
 import { ENV, FUNCTION_NAMES, WORKFLOWS, type FunctionName } from '../../core/topology.ts';
+import { DASHBOARD_ASSETS } from '../../functions/metrics-api/assets.ts';
 import { pascalCase } from '../naming.ts';
 import { type OutreachTables, type TableKey, indexNamesOf } from './outreach-data.ts';
 import { OutreachFunction, type TableAccess } from './outreach-function.ts';
 
 /** Plain settings a function may receive, by ENV key. */
-export type SettingName = 'dispatchShards' | 'senderAddress' | 'configurationSet' | 'publicBaseUrl' | 'campaignCacheSeconds' | 'cxAddress';
+export type SettingName = 'dispatchShards' | 'senderAddress' | 'configurationSet' | 'publicBaseUrl' | 'campaignCacheSeconds' | 'cxAddress' | 'metricTargets';
 
 export interface FunctionWiring {
   readonly tables: Partial<Record<TableKey, TableAccess>>;
@@ -17,6 +18,8 @@ export interface FunctionWiring {
   readonly linkSecret?: boolean;
   /** Reads the survey key ring (signs or verifies one-click survey links). */
   readonly surveyKeyring?: boolean;
+  /** Reads the metrics API token (the bearer token of GET /metrics). */
+  readonly metricsToken?: boolean;
   /** Publishes events on the product's bus (gets EVENT_BUS_NAME and events:PutEvents on that bus). */
   readonly publishesEvents?: boolean;
   /** Starts the touchpoint workflows (gets WORKFLOW_ARNS and states:StartExecution on each). */
@@ -24,6 +27,8 @@ export interface FunctionWiring {
   readonly settings?: readonly SettingName[];
   /** @default 30 seconds */
   readonly timeout?: Duration;
+  /** Files the handler reads at runtime, copied next to its bundle: name in the bundle → path from the project root. */
+  readonly bundledFiles?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -99,6 +104,10 @@ export const FUNCTION_WIRING: Readonly<Record<FunctionName, FunctionWiring>> = {
   'metrics-api': {
     // Read-only: the per-day records, never responses, contracts or customers.
     tables: { metrics: 'read', surveyAggregates: 'read' },
+    metricsToken: true,
+    settings: ['metricTargets'],
+    // The dashboard page inlines chart.js and its own script and styles.
+    bundledFiles: DASHBOARD_ASSETS,
     timeout: Duration.seconds(10),
   },
 };
@@ -109,8 +118,9 @@ export type OutreachFunctions = Readonly<Record<FunctionName, OutreachFunction>>
 export function createOutreachFunctions(scope: Construct, functionsDir?: string): OutreachFunctions {
   return Object.fromEntries(
     FUNCTION_NAMES.map((name) => {
-      const { timeout } = FUNCTION_WIRING[name];
-      return [name, new OutreachFunction(scope, pascalCase(name), { name, ...(functionsDir ? { functionsDir } : {}), ...(timeout ? { timeout } : {}) })];
+      const { timeout, bundledFiles } = FUNCTION_WIRING[name];
+      const props = { name, ...(functionsDir ? { functionsDir } : {}), ...(timeout ? { timeout } : {}), ...(bundledFiles ? { bundledFiles } : {}) };
+      return [name, new OutreachFunction(scope, pascalCase(name), props)];
     }),
   ) as Record<FunctionName, OutreachFunction>;
 }
@@ -119,6 +129,7 @@ export interface FunctionResources {
   readonly tables: OutreachTables;
   readonly linkSecret: ISecret;
   readonly surveyKeyring: ISecret;
+  readonly metricsToken: ISecret;
   readonly eventBus: IEventBus;
   /** Every state machine; functions that start workflows get the touchpoint kinds' (WORKFLOWS). */
   readonly workflows: Readonly<Record<string, IStateMachine>>;
@@ -137,6 +148,7 @@ export function wireOutreachFunctions(functions: OutreachFunctions, resources: F
     }
     if (wiring.linkSecret) fn.bindSecret(ENV.linkSecretArn, resources.linkSecret);
     if (wiring.surveyKeyring) fn.bindSecret(ENV.surveyKeyringArn, resources.surveyKeyring);
+    if (wiring.metricsToken) fn.bindSecret(ENV.metricsTokenArn, resources.metricsToken);
     if (wiring.publishesEvents) {
       fn.bindValue(ENV.eventBusName, resources.eventBus.eventBusName);
       resources.eventBus.grantPutEventsTo(fn);

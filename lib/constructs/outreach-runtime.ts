@@ -1,3 +1,4 @@
+import { relative } from 'node:path';
 import { Duration } from 'aws-cdk-lib';
 import type { HttpApi, ThrottleSettings } from 'aws-cdk-lib/aws-apigatewayv2';
 import type { IEventBus } from 'aws-cdk-lib/aws-events';
@@ -7,7 +8,9 @@ import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { StateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { DEFAULT_CAMPAIGN_CACHE_SECONDS, DEFAULT_COMMERCE_EVENT_SOURCE, DEFAULT_DISPATCH_SHARDS, EVENT_RULES, type WorkflowName } from '../../core/topology.ts';
+import { InvalidTargetsError, loadTargetsFile } from '../../core/metrics/targets.ts';
 import { acknowledgeNag } from '../nag.ts';
+import { DEFAULT_TARGETS_FILE } from '../paths.ts';
 import { CampaignSeed } from './campaign-seed.ts';
 import { OutreachAlarms } from './outreach-alarms.ts';
 import type { OutreachDataRefs } from './outreach-data.ts';
@@ -74,6 +77,25 @@ export interface OutreachRuntimeProps {
    * @default 50 requests per second, bursts of 100
    */
   readonly apiThrottle?: ThrottleSettings;
+  /**
+   * The metric targets (metrics/targets.yaml format), validated at synth: a problem stops the synth with file:line.
+   * @default the project's `metrics/targets.yaml`
+   */
+  readonly targetsFile?: string;
+}
+
+/** Lambda allows 4 KB of environment per function; the targets get at most this much of it. */
+const MAX_TARGETS_JSON = 2048;
+
+/** The targets file as the metrics API's METRIC_TARGETS: validated (InvalidTargetsError with file:line), as JSON. */
+function metricTargetsSetting(file: string): string {
+  const json = JSON.stringify(loadTargetsFile(file));
+  if (json.length > MAX_TARGETS_JSON) {
+    throw new InvalidTargetsError([
+      `${relative(process.cwd(), file) || file}: the targets take ${json.length} characters as JSON, more than the ${MAX_TARGETS_JSON} the metrics API's environment has room for; set fewer per-campaign targets`,
+    ]);
+  }
+  return json;
 }
 
 function validate(path: string, props: OutreachRuntimeProps): void {
@@ -88,8 +110,9 @@ function validate(path: string, props: OutreachRuntimeProps): void {
 }
 
 /**
- * The stateless part: functions, workflows, bus rules, schedules, the public HTTP API, SES configuration, the link
- * secret, the dead-letter queue and alarms. Everything here can be destroyed and redeployed without losing data.
+ * The stateless part: functions, workflows, bus rules, schedules, the HTTP API (links in emails, the metrics API and
+ * dashboard), SES configuration, the secrets (link signing, survey key ring, metrics token), the dead-letter queue and
+ * alarms. Everything here can be destroyed and redeployed without losing data.
  */
 export class OutreachRuntime extends Construct {
   readonly functions: OutreachFunctions;
@@ -102,6 +125,10 @@ export class OutreachRuntime extends Construct {
   readonly apiUrl: string;
   readonly linkSecret: Secret;
   readonly surveyKeyring: Secret;
+  /** The bearer token of GET /metrics (and so of the dashboard): generated, read by admins from Secrets Manager. */
+  readonly metricsToken: Secret;
+  /** `<publicBaseUrl>/dashboard`. */
+  readonly dashboardUrl: string;
   readonly sending: OutreachSending;
   readonly deadLetterQueue: Queue;
   readonly alarms: OutreachAlarms;
@@ -138,6 +165,18 @@ export class OutreachRuntime extends Construct {
       'Survey links are signed with the key ring\'s current key and verified by the version they name; automatic rotation would replace the value and break every link already sent. Rotate by adding a key version (docs/surveys.md).',
     );
 
+    // Read before the functions are built: a bad file stops the synth with its own message (file:line).
+    const targets = metricTargetsSetting(props.targetsFile ?? DEFAULT_TARGETS_FILE);
+    this.metricsToken = new Secret(this, 'MetricsApiToken', {
+      description: 'Bearer token of the metrics API and dashboard (GET /metrics); see docs/metrics.md',
+      generateSecretString: { passwordLength: 48, excludePunctuation: true },
+    });
+    acknowledgeNag(
+      this.metricsToken,
+      'AwsSolutions-SMG4',
+      'The metrics token is a bearer token admins read from Secrets Manager and paste into the dashboard; Secrets Manager has no hosted rotation for such a value. Rotate it by writing a new random value (docs/metrics.md): the function reads the secret again within a minute.',
+    );
+
     this.deadLetterQueue = new Queue(this, 'DeadLetterQueue', {
       encryption: QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
@@ -166,11 +205,13 @@ export class OutreachRuntime extends Construct {
     this.httpApi = api.httpApi;
     this.apiUrl = api.url;
     this.publicBaseUrl = props.publicBaseUrl ?? api.url;
+    this.dashboardUrl = `${this.publicBaseUrl}/dashboard`;
 
     wireOutreachFunctions(this.functions, {
       tables: props.data.tables,
       linkSecret: this.linkSecret,
       surveyKeyring: this.surveyKeyring,
+      metricsToken: this.metricsToken,
       eventBus: this.eventBus,
       workflows: this.stateMachines,
       settings: {
@@ -180,6 +221,7 @@ export class OutreachRuntime extends Construct {
         publicBaseUrl: this.publicBaseUrl,
         campaignCacheSeconds: String(DEFAULT_CAMPAIGN_CACHE_SECONDS),
         cxAddress: props.cxAddress ?? '',
+        metricTargets: targets,
       },
     });
 

@@ -1,12 +1,14 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Validations } from 'aws-cdk-lib';
 import type { PolicyValidationPluginReport } from 'aws-cdk-lib';
 import type { CloudAssembly } from 'aws-cdk-lib/cx-api';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { FUNCTION_NAMES } from '../../core/topology.ts';
+import { DASHBOARD_ASSETS } from '../../functions/metrics-api/assets.ts';
+import { PROJECT_ROOT } from '../../lib/paths.ts';
 import { acknowledgements, synthOutreach } from './support.ts';
 import { productFunctions } from './template-helpers.ts';
 
@@ -40,6 +42,29 @@ describe('cdk-nag AwsSolutions', () => {
       const bundle = readFileSync(join(assembly.directory, `asset.${String(fn.Properties.Code.S3Key).replace(/\.zip$/, '')}`, 'index.mjs'), 'utf8');
       expect(bundle.startsWith("import { createRequire } from 'module'; const require = createRequire(import.meta.url);")).toBe(true);
       expect(bundle).toContain('sourceMappingURL=index.mjs.map');
+    }
+  });
+
+  it('bundles the metrics API with the dashboard\'s files next to it, and the bundle serves the page with chart.js', async () => {
+    const template = assembly.getStackByName('OutreachStateless').template as { Resources: Record<string, { Type: string; Properties: { Description?: string; Code?: { S3Key: string } } }> };
+    const fn = Object.values(template.Resources).find((resource) => resource.Type === 'AWS::Lambda::Function' && resource.Properties.Description === 'Outreach: metrics-api');
+    const bundle = join(assembly.directory, `asset.${String(fn!.Properties.Code!.S3Key).replace(/\.zip$/, '')}`);
+    for (const [name, source] of Object.entries(DASHBOARD_ASSETS)) {
+      expect(readFileSync(join(bundle, name), 'utf8'), name).toBe(readFileSync(join(PROJECT_ROOT, source), 'utf8'));
+    }
+
+    // As Lambda loads it (the SDK is external: the runtime has it; here it comes from the project's node_modules).
+    symlinkSync(join(PROJECT_ROOT, 'node_modules'), join(bundle, 'node_modules'), 'dir');
+    const env = { METRICS_TABLE: 'm', SURVEY_AGGREGATES_TABLE: 'a', METRICS_TOKEN_SECRET_ARN: 'arn:secret', METRIC_TARGETS: '{"targets":{}}', AWS_REGION: 'eu-west-1' };
+    for (const [name, value] of Object.entries(env)) vi.stubEnv(name, value);
+    try {
+      const { handler } = (await import(pathToFileURL(join(bundle, 'index.mjs')).href)) as { handler: (event: unknown) => Promise<{ statusCode: number; body: string }> };
+      const page = await handler({ routeKey: 'GET /dashboard', rawPath: '/dashboard', headers: {}, requestContext: { http: { method: 'GET' }, timeEpoch: 0 } });
+      expect(page.statusCode).toBe(200);
+      expect(page.body).toContain('Chart.js v4.6.1');
+      expect(page.body).toContain(readFileSync(join(PROJECT_ROOT, DASHBOARD_ASSETS['dashboard.js']), 'utf8'));
+    } finally {
+      vi.unstubAllEnvs();
     }
   });
 

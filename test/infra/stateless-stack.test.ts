@@ -1,5 +1,6 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
 import { Stack } from 'aws-cdk-lib';
 import { Capture, Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -17,11 +18,12 @@ import {
   WORKFLOW_FUNCTION_PLACEHOLDERS,
   type WorkflowName,
 } from '../../core/topology.ts';
+import { InvalidTargetsError, loadTargetsFile } from '../../core/metrics/targets.ts';
 import { OutreachData, type TableKey } from '../../lib/constructs/outreach-data.ts';
 import { OUTREACH_RUNTIME } from '../../lib/constructs/outreach-function.ts';
 import { OutreachRuntime } from '../../lib/constructs/outreach-runtime.ts';
 import { EVENT_BUS_PLACEHOLDER } from '../../lib/constructs/workflow-definition.ts';
-import { DEFAULT_FUNCTIONS_DIR, DEFAULT_WORKFLOWS_DIR } from '../../lib/paths.ts';
+import { DEFAULT_FUNCTIONS_DIR, DEFAULT_TARGETS_FILE, DEFAULT_WORKFLOWS_DIR } from '../../lib/paths.ts';
 import { SETTINGS, synthOutreach } from './support.ts';
 import { actionsOf, allStatements, flat, isCampaignSeedProvider, logicalIdOf, productFunctions, resourcesOf, statementsOfRole, type Statement } from './template-helpers.ts';
 
@@ -155,6 +157,20 @@ describe('stateless stack', () => {
         Description: 'Outreach: unsubscribe',
         Environment: { Variables: Match.objectLike({ [ENV.linkSecretArn]: { Ref: Match.stringLikeRegexp('LinkSigningSecret') } }) },
       });
+    });
+
+    it('lets only metrics-api read the metrics token, a generated secret it gets by ARN, and gives it the parsed targets file', () => {
+      const token = logicalIdOf(synth.stateless.runtime.metricsToken);
+      const readers = FUNCTION_NAMES.filter((name) =>
+        roleStatements(name).some(
+          (statement) => actionsOf(statement).includes('secretsmanager:GetSecretValue') && resourcesOf(statement).some((resource) => flat(resource).includes(token)),
+        ),
+      );
+      expect(readers).toEqual(['metrics-api']);
+      expect(template.findResources('AWS::SecretsManager::Secret')[token]!.Properties.GenerateSecretString).toEqual({ PasswordLength: 48, ExcludePunctuation: true });
+      const variables = template.findResources('AWS::Lambda::Function')[fnId('metrics-api')]!.Properties.Environment.Variables as Record<string, unknown>;
+      expect(variables[ENV.metricsTokenArn]).toEqual({ Ref: token });
+      expect(JSON.parse(String(variables[ENV.metricTargets]))).toEqual(loadTargetsFile(DEFAULT_TARGETS_FILE));
     });
 
     it('lets dispatch-due start exactly the workflows it is given in WORKFLOW_ARNS', () => {
@@ -308,6 +324,15 @@ describe('stateless stack', () => {
       template.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: routeKey });
     });
 
+    it.each(HTTP_ROUTES.map((route) => [`${route.method} ${route.path}`, route.target] as const))('sends %s to %s', (routeKey, target) => {
+      const route = Object.values(template.findResources('AWS::ApiGatewayV2::Route')).find((r) => r.Properties.RouteKey === routeKey)!;
+      const integrationId = flat(route.Properties.Target).replace(/^integrations\/\$\{(\w+)\}$/, '$1');
+      const integration = template.findResources('AWS::ApiGatewayV2::Integration')[integrationId];
+      expect(integration?.Properties).toMatchObject({ IntegrationType: 'AWS_PROXY', IntegrationUri: { 'Fn::GetAtt': [fnId(target), 'Arn'] }, PayloadFormatVersion: '2.0' });
+      // No API Gateway authorizer: the function authorizes each request (the link's HMAC, the metrics bearer token).
+      expect(route.Properties.AuthorizationType ?? 'NONE').toBe('NONE');
+    });
+
     it('logs access without personal data and throttles the default stage', () => {
       const format = new Capture();
       template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
@@ -316,7 +341,7 @@ describe('stateless stack', () => {
         DefaultRouteSettings: { ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100 },
         AccessLogSettings: { DestinationArn: Match.anyValue(), Format: format },
       });
-      expect(format.asString()).not.toMatch(/sourceIp|path|querystring/i);
+      expect(format.asString()).not.toMatch(/sourceIp|path|querystring|header|authorization/i);
     });
 
     it('makes the API endpoint the PUBLIC_BASE_URL of the links render-email writes, when none is configured', () => {
@@ -383,8 +408,15 @@ describe('stateless stack', () => {
     });
   });
 
-  it('outputs the bus name, API URL, dead-letter queue URL and mailbox setup', () => {
-    for (const output of ['EventBusName', 'ApiUrl', 'PublicBaseUrl', 'DeadLetterQueueUrl', 'MailboxSetup', 'DkimRecord1']) template.hasOutput(output, Match.anyValue());
+  it('outputs the bus name, API URL, dead-letter queue URL, mailbox setup, dashboard URL and the metrics token secret', () => {
+    for (const output of ['EventBusName', 'ApiUrl', 'PublicBaseUrl', 'DeadLetterQueueUrl', 'MailboxSetup', 'DkimRecord1', 'DashboardUrl', 'MetricsTokenSecretName']) {
+      template.hasOutput(output, Match.anyValue());
+    }
+    const token = logicalIdOf(synth.stateless.runtime.metricsToken);
+    // The name the admin passes to `aws secretsmanager get-secret-value --secret-id` (docs/metrics.md).
+    expect(template.findOutputs('MetricsTokenSecretName').MetricsTokenSecretName!.Value).toEqual(synth.stateless.resolve(synth.stateless.runtime.metricsToken.secretName));
+    expect(JSON.stringify(template.findOutputs('MetricsTokenSecretName'))).toContain(`{"Ref":"${token}"}`);
+    expect(flat(template.findOutputs('DashboardUrl').DashboardUrl!.Value)).toBe(`\${${logicalIdOf(synth.stateless.runtime.httpApi)}.ApiEndpoint}/dashboard`);
   });
 });
 
@@ -396,6 +428,19 @@ describe('runtime props validation', () => {
 
   it('refuses an SES identity that does not cover the sender', () => {
     expect(runtime({ sesIdentity: 'other.example' })).toThrowError('sesIdentity "other.example" does not cover senderAddress "outreach@shop.example"');
+  });
+
+  it('refuses a targets file with a problem, naming its file and line', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'outreach-targets-'));
+    try {
+      const file = join(dir, 'targets.yaml');
+      writeFileSync(file, 'targets:\n  nps: { comparator: ">=", value: 30 }\n  csat: { comparator: ">=", value: 180 }\n');
+      expect(runtime({ targetsFile: file })).toThrowError(
+        new InvalidTargetsError([`${relative(process.cwd(), file)}:3 targets.csat.value: must be a number from 0 to 100, in percent`]),
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('refuses out-of-range shards, a plain-http base URL and an AWS event source, all at once', () => {
