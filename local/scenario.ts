@@ -494,9 +494,76 @@ export async function runSampleScenario(
     `in all, nothing for ${olivia.name} and only the first check-in for ${lars.name}`,
     mailTo(mail, olivia).length === 0 && mailTo(mail, lars).length === 1 && mailTo(mail, lars, 'check-in').length === 1,
   );
+  await checkMetrics(stack, db, t0, expect, log);
   const summary = await stack.summary();
   expect('no failed executions', summary.failedExecutions.length === 0, summary.failedExecutions.map((e) => `${e.name}: ${e.error}`).join('; ') || undefined);
   expect('no dead letters', summary.deadLetters.length === 0, summary.deadLetters.map((d) => `${d.errorName}: ${d.errorMessage}`).join('; ') || undefined);
   expect('nothing left running', !summary.executionsByStatus.RUNNING);
   return { startedAt: t0.toISOString(), endedAt: stack.clock.nowIso(), expectations, ok: expectations.every((e) => e.ok) };
+}
+
+// -----------------------------------------------------------------------------------------------------------------
+// The metrics
+
+const percentText = (part: number, whole: number) => (whole === 0 ? 'no data' : `${((part / whole) * 100).toFixed(1)} %`);
+
+/**
+ * What the dashboard shows (its data: GET /metrics with the token, over the scenario's days) against a count straight
+ * from the raw items — responses, sent surveys, contract outcomes, each customer's distinct orders — so the check
+ * does not read the per-day records it checks.
+ */
+async function checkMetrics(
+  stack: LocalStack,
+  db: DynamoDBDocumentClient,
+  t0: Date,
+  expect: (what: string, ok: boolean, detail?: string) => void,
+  log: (line: string) => void,
+): Promise<void> {
+  const from = new Date(t0.getTime() - 86_400_000).toISOString().slice(0, 10);
+  const to = stack.clock.nowIso().slice(0, 10);
+  const scan = async (table: string) => {
+    const items: Array<Record<string, unknown>> = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await db.send(new ScanCommand({ TableName: table, ExclusiveStartKey: startKey, ConsistentRead: true }));
+      items.push(...(page.Items ?? []));
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+    return items;
+  };
+  const responses = await scan(stack.tables.responses);
+  const touchpoints = await scan(stack.tables.touchpoints);
+  const contracts = await scan(stack.tables.contracts);
+  const customers = await scan(stack.tables.customers);
+  const nps = responses.filter((r) => r.kind === 'nps').map((r) => Number(r.score));
+  const npsValue = nps.length ? ((nps.filter((x) => x >= 9).length - nps.filter((x) => x <= 6).length) / nps.length) * 100 : undefined;
+  const answered = new Set(responses.map((r) => r.surveyId));
+  const sent = touchpoints.filter((t) => t.kind === 'survey' && t.status === 'SENT' && !(t.context as { parentTouchpointId?: string }).parentTouchpointId);
+  const outcomes = contracts.flatMap((c) => (c.outcomes as Array<{ result: string }> | undefined) ?? []);
+  const renewed = outcomes.filter((o) => o.result === 'RENEWED').length;
+  const buyers = customers.filter((c) => c.orderIds instanceof Set && c.orderIds.size > 0);
+  const repeat = buyers.filter((c) => (c.orderIds as Set<string>).size > 1).length;
+
+  const response = await fetch(`${stack.endpoints.web}/metrics?from=${from}&to=${to}`, { headers: { authorization: `Bearer ${stack.metricsToken}` } });
+  const view = response.ok
+    ? ((await response.json()) as { result: { overall: { metrics: Record<string, { value?: number; count: number } | undefined> } } })
+    : undefined;
+  const shown = (id: string) => view?.result.overall.metrics[id];
+  const same = (id: string, value: number | undefined, count: number) =>
+    shown(id)?.count === count && (value === undefined ? shown(id)?.value === undefined : Math.abs((shown(id)?.value ?? NaN) - value) < 1e-9);
+  const detail = view
+    ? `NPS ${npsValue === undefined ? 'no data' : npsValue.toFixed(1)} (${nps.length} answers), response rate ${percentText(answered.size, sent.length)} ` +
+      `of ${sent.length} surveys, renewal rate ${percentText(renewed, outcomes.length)} of ${outcomes.length} terms ended, ` +
+      `repeat purchase ${percentText(repeat, buyers.length)} of ${buyers.length} customers`
+    : `GET /metrics answered HTTP ${response.status}`;
+  log(`sample: the metrics over ${from} – ${to}: ${detail}`);
+  expect(
+    'the dashboard\'s figures (GET /metrics) equal a count of the raw answers, surveys, contracts and orders',
+    view !== undefined &&
+      same('nps', npsValue, nps.length) &&
+      same('responseRate', sent.length ? (sent.filter((t) => answered.has(t.touchpointId)).length / sent.length) * 100 : undefined, sent.length) &&
+      same('renewalRate', outcomes.length ? (renewed / outcomes.length) * 100 : undefined, outcomes.length) &&
+      same('repeatPurchaseRate', buyers.length ? (repeat / buyers.length) * 100 : undefined, buyers.length),
+    detail,
+  );
 }

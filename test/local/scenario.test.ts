@@ -58,6 +58,7 @@ describe('the sample scenario', () => {
       'no renewal reminder to Ada Lovelace after she renewed',
       "Kenji Tanaka's contract ended unrenewed on 2031-03-18: recorded as churned",
       'in all, nothing for Olivia Smith and only the first check-in for Lars Schmidt',
+      "the dashboard's figures (GET /metrics) equal a count of the raw answers, surveys, contracts and orders",
     ]) {
       expect(checks).toContain(expected);
     }
@@ -66,6 +67,10 @@ describe('the sample scenario', () => {
     expect(detail("María García's 30-day")).toContain('Mon 2031-03-10 08:00 America/Mexico_City');
     // Ada renewed on day 8: her 7-day reminder (Tuesday 2031-04-01, after the change to summer time) never goes out.
     expect(detail('no renewal reminder to Ada Lovelace')).toBe('without the renewal: 7-day on Tue 2031-04-01 09:00 Europe/London');
+    // Ada 10 and María 3 of the four surveys; Ada renewed, Kenji churned; Lars bought twice of six customers.
+    expect(detail("the dashboard's figures")).toBe(
+      'NPS 0.0 (2 answers), response rate 50.0 % of 4 surveys, renewal rate 50.0 % of 2 terms ended, repeat purchase 16.7 % of 6 customers',
+    );
   });
 
   it('leaves the mailbox a newcomer reads: check-ins, surveys, reminders, a review ask, an alert, renewal reminders', async () => {
