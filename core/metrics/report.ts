@@ -113,7 +113,8 @@ export function formatTrend(row: Pick<ReportRow, 'metric' | 'previous' | 'differ
   return `${ARROWS[row.direction]} ${shown > 0 ? '+' : ''}${shown.toFixed(decimals)} from ${before}`;
 }
 
-const STATUS_TEXT: Readonly<Record<TargetStatus, string>> = {
+/** How the table (and the dashboard, through the API's `table`) writes a status. */
+export const STATUS_TEXT: Readonly<Record<TargetStatus, string>> = {
   'on-target': 'on target',
   'off-target': 'OFF TARGET',
   'no-data': 'no data',

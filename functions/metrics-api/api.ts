@@ -6,7 +6,7 @@ import { gzipSync } from 'node:zlib';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { InvalidInputError } from '../../core/errors.ts';
 import { readMetrics, type MetricsReader, type MetricsView } from '../../core/metrics/read-metrics.ts';
-import { formatTarget, formatTrend, formatValue, type ReportRow, type TargetStatus } from '../../core/metrics/report.ts';
+import { STATUS_TEXT, formatTarget, formatTrend, formatValue, type ReportRow } from '../../core/metrics/report.ts';
 import type { TargetsConfig } from '../../core/metrics/targets.ts';
 import { bearerTokenOf, sameToken, type TokenSource } from './bearer-token.ts';
 import type { DashboardPage } from './page.ts';
@@ -35,9 +35,6 @@ export interface DisplayRow {
 export interface MetricsResponse extends MetricsView {
   table: DisplayRow[];
 }
-
-/** As the CLI's table writes them (report.ts reportTable). */
-const STATUS_TEXT: Readonly<Record<TargetStatus, string>> = { 'on-target': 'on target', 'off-target': 'OFF TARGET', 'no-data': 'no data', 'no-target': '' };
 
 export function displayRows(report: readonly ReportRow[]): DisplayRow[] {
   return report.map((row) => ({
