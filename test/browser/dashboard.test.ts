@@ -8,8 +8,7 @@
  * Needs /usr/bin/chromium (OUTREACH_CHROMIUM points at another binary). Without one the suite is skipped with a
  * warning, except under CI, where it fails: .ci/run installs chromium before `npm test`.
  */
-import { existsSync } from 'node:fs';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoDbMetricsReader } from '../../adapters/dynamodb-metrics.ts';
 import { loadTargetsFile } from '../../core/metrics/targets.ts';
@@ -18,28 +17,8 @@ import { METRICS, type Granularity, type MetricValue, type SeriesPoint } from '.
 import type { MetricsResponse } from '../../functions/metrics-api/api.ts';
 import { CHARTS } from '../../functions/metrics-api/page.ts';
 import { startE2eStack, type E2eStack } from '../e2e/support.ts';
+import { RUN_BROWSER_TESTS, browserSuite, launchChromium } from './chromium.ts';
 import { CSAT_CAMPAIGN, TODAY, writeRecords } from '../unit/metrics-api/support.ts';
-
-const CHROMIUM = process.env.OUTREACH_CHROMIUM || '/usr/bin/chromium';
-const HAVE_CHROMIUM = existsSync(CHROMIUM);
-const IN_CI = Boolean(process.env.CI) && process.env.CI !== 'false' && process.env.CI !== '0';
-const INSTALL = "Debian's chromium (apt-get install -y --no-install-recommends chromium)";
-
-if (!HAVE_CHROMIUM && !IN_CI) {
-  console.warn(`test/browser skipped: no Chromium at ${CHROMIUM}. Install ${INSTALL} to run the browser tests; .ci/run installs it before npm test.`);
-}
-
-/** Chromium as root on this closed network: no sandbox, no GPU, and none of its own calls home (they are refused). */
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 
 // The browser globals the page.evaluate callbacks use (they run in the page; tsconfig has no DOM lib).
 interface PageElement {
@@ -85,7 +64,7 @@ interface TableRow {
   value: string;
 }
 
-describe.skipIf(!HAVE_CHROMIUM && !IN_CI)(`the metrics dashboard in Chromium${HAVE_CHROMIUM || IN_CI ? '' : ` (skipped: no Chromium at ${CHROMIUM})`}`, () => {
+describe.skipIf(!RUN_BROWSER_TESTS)(browserSuite('the metrics dashboard'), () => {
   let e2e: E2eStack;
   let browser: Browser;
   let context: BrowserContext;
@@ -190,13 +169,10 @@ describe.skipIf(!HAVE_CHROMIUM && !IN_CI)(`the metrics dashboard in Chromium${HA
   }
 
   beforeAll(async () => {
-    if (!HAVE_CHROMIUM) {
-      throw new Error(`No Chromium at ${CHROMIUM}, and CI is set, so the browser tests are not skipped. .ci/run installs ${INSTALL} before npm test: run the tests through it.`);
-    }
+    browser = await launchChromium();
     e2e = await startE2eStack({ startAt: `${TODAY}T07:00:00.000Z`, loadCampaigns: false });
     await writeRecords(e2e.db, e2e.stack.tables);
 
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
     context = await browser.newContext({ locale: 'en-US', viewport: { width: 1280, height: 900 } });
     // Every violation of the page's Content-Security-Policy, as the page sees it.
     await context.addInitScript(() => {

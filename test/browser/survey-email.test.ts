@@ -11,37 +11,16 @@
  */
 import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
-import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type Browser, type BrowserContext, type FrameLocator, type Locator, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, FrameLocator, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_COMMERCE_EVENT_SOURCE } from '../../core/topology.ts';
 import { touchpointIdFor } from '../../core/touchpoint-id.ts';
 import { purchaseEntry, type SampleCustomer } from '../../local/sample-data.ts';
 import { startE2eStack, type E2eStack } from '../e2e/support.ts';
-
-const CHROMIUM = process.env.OUTREACH_CHROMIUM || '/usr/bin/chromium';
-const HAVE_CHROMIUM = existsSync(CHROMIUM);
-const IN_CI = Boolean(process.env.CI) && process.env.CI !== 'false' && process.env.CI !== '0';
-const INSTALL = "Debian's chromium (apt-get install -y --no-install-recommends chromium)";
-
-if (!HAVE_CHROMIUM && !IN_CI) {
-  console.warn(`test/browser skipped: no Chromium at ${CHROMIUM}. Install ${INSTALL} to run the browser tests; .ci/run installs it before npm test.`);
-}
-
-/** Chromium as root on this closed network: no sandbox, no GPU, and none of its own calls home (they are refused). */
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
+import { RUN_BROWSER_TESTS, browserSuite, launchChromium } from './chromium.ts';
 
 const SURVEY = 'nps-after-purchase';
 const customer: SampleCustomer = {
@@ -57,7 +36,7 @@ const COMMENT = 'The kettle is great – the lid is a bit stiff';
 const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 
 // Under CI the suite always runs, so a missing Chromium fails it (in beforeAll) instead of passing unnoticed.
-describe.skipIf(!HAVE_CHROMIUM && !IN_CI)(`the NPS survey email in Chromium${HAVE_CHROMIUM || IN_CI ? '' : ` (skipped: no Chromium at ${CHROMIUM})`}`, () => {
+describe.skipIf(!RUN_BROWSER_TESTS)(browserSuite('the NPS survey email'), () => {
   let e2e: E2eStack;
   let browser: Browser;
   let context: BrowserContext;
@@ -85,9 +64,7 @@ describe.skipIf(!HAVE_CHROMIUM && !IN_CI)(`the NPS survey email in Chromium${HAV
   const textOf = (page: Page) => page.locator('main').innerText();
 
   beforeAll(async () => {
-    if (!HAVE_CHROMIUM) {
-      throw new Error(`No Chromium at ${CHROMIUM}, and CI is set, so the browser tests are not skipped. .ci/run installs ${INSTALL} before npm test: run the tests through it.`);
-    }
+    browser = await launchChromium();
     e2e = await startE2eStack({ startAt: '2031-06-02T07:00:00.000Z' });
     const purchase = purchaseEntry(
       DEFAULT_COMMERCE_EVENT_SOURCE,
@@ -100,7 +77,6 @@ describe.skipIf(!HAVE_CHROMIUM && !IN_CI)(`the NPS survey email in Chromium${HAV
     expect((await e2e.stack.mailbox()).filter((m) => m.subject === SUBJECT), 'one survey email').toHaveLength(1);
 
     shots = await mkdtemp(join(tmpdir(), 'outreach-browser-'));
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
     context = await browser.newContext({ locale: 'en-US' });
     // Mail clients block remote images until the reader allows them: the email must read the same without them.
     await context.route('**/*', (route) => (route.request().resourceType() === 'image' ? route.abort() : route.fallback()));
