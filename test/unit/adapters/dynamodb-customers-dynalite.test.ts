@@ -5,7 +5,7 @@
  * write them (a renewal event delivered twice, a purchase campaign filtering on tiers, purchases counted in the
  * cohorts exactly once, also when they arrive at the same time).
  */
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createDocumentClient } from '../../../adapters/dynamodb-client.ts';
@@ -20,10 +20,11 @@ import { purchaseRecordOf, type CounterChange } from '../../../core/metrics/coun
 import { rebuildPurchaseCohorts, type PurchaseHistory } from '../../../core/metrics/model.ts';
 import type { CustomerProfile } from '../../../core/ports.ts';
 import { ingestCommerceEvent, type IngestDeps } from '../../../core/use-cases/ingest-commerce-event.ts';
-import { localTableNames, startDynamo, tableDefinitions } from '../../../local/dynamodb.ts';
+import { localTableNames, tableDefinitions } from '../../../local/dynamodb.ts';
 import { InMemoryContracts, contractEnvelope, startedDetail } from '../contracts/fakes.ts';
 import { InMemoryTouchpoints, StaticCampaigns, checkInCampaign, purchaseEvent } from '../fakes.ts';
 import { InMemoryMetricsCounters, InMemoryPendingCounts } from '../metrics/fake-counters.ts';
+import { startTestDynamo, type TestDynamo } from '../dynalite.ts';
 
 const PROFILE: CustomerProfile = {
   customerId: 'cust-1',
@@ -34,7 +35,7 @@ const PROFILE: CustomerProfile = {
   marketingConsent: true,
 };
 
-let dynamo: Awaited<ReturnType<typeof startDynamo>>;
+let dynamo: TestDynamo;
 let client: DynamoDBClient;
 let db: DynamoDBDocumentClient;
 let tables = 0;
@@ -43,13 +44,7 @@ let metricsTable: string;
 let customers: DynamoDbCustomerRepository;
 
 beforeAll(async () => {
-  dynamo = await startDynamo({ port: 0 });
-  client = new DynamoDBClient({
-    region: 'us-east-1',
-    endpoint: dynamo.endpoint,
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-    maxAttempts: 1,
-  });
+  ({ dynamo, client } = await startTestDynamo());
   db = createDocumentClient(client);
 });
 

@@ -3,7 +3,7 @@
  * applied once per change id (marker), summed under concurrency, the campaign directory written once per campaign,
  * the reader's day ranges and pages, and the rebuild's listing and version-guarded replace.
  */
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createDocumentClient } from '../../../adapters/dynamodb-client.ts';
@@ -11,9 +11,10 @@ import { DynamoDbMetricsCounters, DynamoDbMetricsReader, recordItemKey } from '.
 import { DynamoDbSurveyAggregates } from '../../../adapters/dynamodb-responses.ts';
 import type { CounterChange, RecordKey } from '../../../core/metrics/counters.ts';
 import { readMetrics } from '../../../core/metrics/read-metrics.ts';
-import { localTableNames, startDynamo, tableDefinitions, type TableNames } from '../../../local/dynamodb.ts';
+import { localTableNames, tableDefinitions, type TableNames } from '../../../local/dynamodb.ts';
+import { startTestDynamo, type TestDynamo } from '../dynalite.ts';
 
-let dynamo: Awaited<ReturnType<typeof startDynamo>>;
+let dynamo: TestDynamo;
 let client: DynamoDBClient;
 let db: DynamoDBDocumentClient;
 let tables = 0;
@@ -23,13 +24,7 @@ let counters: DynamoDbMetricsCounters;
 let requests: string[] = [];
 
 beforeAll(async () => {
-  dynamo = await startDynamo({ port: 0 });
-  client = new DynamoDBClient({
-    region: 'us-east-1',
-    endpoint: dynamo.endpoint,
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-    maxAttempts: 1,
-  });
+  ({ dynamo, client } = await startTestDynamo());
   client.middlewareStack.add(
     (next, context) => async (args) => {
       requests.push(`${context.commandName} ${(args.input as { TableName?: string }).TableName}`);

@@ -4,7 +4,7 @@
  * changes appended meanwhile, with a lost lease), and settlePendingCounts end to end against both DynamoDB adapters,
  * with an entity whose state write appended its changes with `pendingAppend`.
  */
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createDocumentClient } from '../../../adapters/dynamodb-client.ts';
@@ -12,12 +12,13 @@ import { DynamoDbMetricsCounters } from '../../../adapters/dynamodb-metrics.ts';
 import { DynamoDbPendingCounts, pendingAppend, pendingOf } from '../../../adapters/dynamodb-pending.ts';
 import { numberChanges, outcomeChanges, sendChange, settlePendingCounts, type CounterChange } from '../../../core/metrics/counters.ts';
 import { recordOutcome, surveySentDelta } from '../../../core/metrics/model.ts';
-import { localTableNames, startDynamo, tableDefinitions } from '../../../local/dynamodb.ts';
+import { localTableNames, tableDefinitions } from '../../../local/dynamodb.ts';
+import { startTestDynamo, type TestDynamo } from '../dynalite.ts';
 
 const NOW = '2026-03-01T10:00:00.000Z';
 const LATER = '2026-03-01T10:07:00.000Z';
 
-let dynamo: Awaited<ReturnType<typeof startDynamo>>;
+let dynamo: TestDynamo;
 let client: DynamoDBClient;
 let db: DynamoDBDocumentClient;
 let tables = 0;
@@ -28,13 +29,7 @@ let pending: DynamoDbPendingCounts;
 let afterTrim: (() => Promise<void>) | undefined;
 
 beforeAll(async () => {
-  dynamo = await startDynamo({ port: 0 });
-  client = new DynamoDBClient({
-    region: 'us-east-1',
-    endpoint: dynamo.endpoint,
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-    maxAttempts: 1,
-  });
+  ({ dynamo, client } = await startTestDynamo());
   client.middlewareStack.add(
     (next) => async (args) => {
       const result = await next(args);

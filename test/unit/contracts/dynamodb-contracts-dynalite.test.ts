@@ -2,7 +2,7 @@
  * The contracts adapter against a real DynamoDB API (dynalite in this process, ephemeral port): the conditional
  * writes, the sparse byEnd index, and what a sweep actually reads from it (ScannedCount, counted on the client).
  */
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createDocumentClient } from '../../../adapters/dynamodb-client.ts';
 import { CONTRACTS_TABLE, DynamoDbContractRepository, DynamoDbSweepCursors, contractsTableDefinition } from '../../../adapters/dynamodb-contracts.ts';
@@ -18,27 +18,22 @@ import { applyContractEvent, recordContractEnds } from '../../../core/contracts/
 import { emptySegmentCounts, rebuildOutcomeAggregates } from '../../../core/metrics/model.ts';
 import { DynamoDbMetricsCounters, DynamoDbMetricsReader } from '../../../adapters/dynamodb-metrics.ts';
 import { DynamoDbPendingCounts } from '../../../adapters/dynamodb-pending.ts';
-import { localTableNames, startDynamo, tableDefinitions } from '../../../local/dynamodb.ts';
+import { localTableNames, tableDefinitions } from '../../../local/dynamodb.ts';
 import { InMemoryTouchpoints } from '../fakes.ts';
 import { InMemoryContractCustomers, InMemoryContracts, contract, contractEnvelope, startedDetail } from './fakes.ts';
+import { startTestDynamo, type TestDynamo } from '../dynalite.ts';
 
 const CAMPAIGN = { campaignId: 'contract-renewal', offsetsDays: [60, 30, 7] };
 const ZONES = ['Europe/Berlin', 'America/Los_Angeles', 'Asia/Tokyo', 'Australia/Sydney', 'Asia/Kolkata', 'Pacific/Auckland'];
 
-let dynamo: Awaited<ReturnType<typeof startDynamo>>;
+let dynamo: TestDynamo;
 let client: DynamoDBClient;
 let tables = 0;
 /** byEnd items read (ScannedCount) since the last reset. */
 let endIndexReads = 0;
 
 beforeAll(async () => {
-  dynamo = await startDynamo({ port: 0 });
-  client = new DynamoDBClient({
-    region: 'us-east-1',
-    endpoint: dynamo.endpoint,
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-    maxAttempts: 1,
-  });
+  ({ dynamo, client } = await startTestDynamo());
   client.middlewareStack.add(
     (next) => async (args) => {
       const result = await next(args);

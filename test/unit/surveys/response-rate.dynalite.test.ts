@@ -4,7 +4,7 @@
  * a response appends the first answer's count; an edit or a repeated write appends nothing; the use cases settle
  * the counts into the metrics table once, also after a crash.
  */
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createDocumentClient } from '../../../adapters/dynamodb-client.ts';
@@ -20,15 +20,16 @@ import type { SurveyResponse } from '../../../core/surveys/responses.ts';
 import { settlePendingResponses } from '../../../core/surveys/settle-response.ts';
 import { TABLES } from '../../../core/topology.ts';
 import { recordTouchpointOutcome } from '../../../core/use-cases/record-touchpoint-outcome.ts';
-import { localTableNames, startDynamo, tableDefinitions, type TableNames } from '../../../local/dynamodb.ts';
+import { localTableNames, tableDefinitions, type TableNames } from '../../../local/dynamodb.ts';
 import { KEYRING, RecordingEvents, SimulatedCrash, tokenSequence } from './fakes.ts';
 import { CAMPAIGN, click } from './support.ts';
+import { startTestDynamo, type TestDynamo } from '../dynalite.ts';
 
 const SENT_AT = '2026-11-15T23:40:00.000Z';
 const T0 = '2026-11-16T09:00:00.000Z';
 const at = (minutes: number) => new Date(Date.parse(T0) + minutes * 60_000).toISOString();
 
-let dynamo: Awaited<ReturnType<typeof startDynamo>>;
+let dynamo: TestDynamo;
 let client: DynamoDBClient;
 let db: DynamoDBDocumentClient;
 let tables = 0;
@@ -37,13 +38,7 @@ let reader: DynamoDbMetricsReader;
 let counters: DynamoDbMetricsCounters;
 
 beforeAll(async () => {
-  dynamo = await startDynamo({ port: 0 });
-  client = new DynamoDBClient({
-    region: 'us-east-1',
-    endpoint: dynamo.endpoint,
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-    maxAttempts: 1,
-  });
+  ({ dynamo, client } = await startTestDynamo());
   db = createDocumentClient(client);
 });
 
