@@ -32,6 +32,11 @@ export async function startDynamo(options: { port: number; dataDir?: string }): 
     mkdirSync(path, { recursive: true });
   }
   const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0, ...(path ? { path } : {}) });
+  // The SDK keeps connections alive and reuses them without an idle limit; Node's server closes an idle one after 5 s,
+  // and a request sent on it at that moment fails with ECONNRESET (seen on a loaded machine). Keep them much longer
+  // than any pause between requests; closeServer still closes them at stop.
+  server.keepAliveTimeout = 120_000;
+  server.headersTimeout = 121_000;
   const port = await listen(server, options.port);
   return { server, port, endpoint: `http://127.0.0.1:${port}`, close: () => closeServer(server) };
 }
