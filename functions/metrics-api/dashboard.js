@@ -256,6 +256,50 @@
     return scope ? scope.series[granularity()] : [];
   }
 
+  /** The targets of a chart's metrics, from the report the table shows (a campaign's own targets when one is selected). */
+  function chartTargets(spec) {
+    var rows = (state.payload && state.payload.report) || [];
+    return spec.metrics
+      .map(function (metric, index) {
+        var row = rows.find(function (r) {
+          return r.metric === metric;
+        });
+        return row && row.target ? { metric: metric, comparator: row.target.comparator, value: row.target.value, color: COLORS[index % COLORS.length] } : undefined;
+      })
+      .filter(Boolean);
+  }
+
+  /** Draws each target as a dashed horizontal line with its label, over the data (no dataset: the data stays the API's). */
+  var targetLines = {
+    id: 'targetLines',
+    afterDatasetsDraw: function (chart, _args, options) {
+      var area = chart.chartArea;
+      var y = chart.scales.y;
+      var ctx = chart.ctx;
+      (options.targets || []).forEach(function (target) {
+        var at = y.getPixelForValue(target.value);
+        if (at < area.top || at > area.bottom) return;
+        ctx.save();
+        ctx.strokeStyle = target.color;
+        ctx.globalAlpha = 0.7;
+        ctx.setLineDash([6, 4]);
+        ctx.lineWidth = 1.5;
+        ctx.beginPath();
+        ctx.moveTo(area.left, at);
+        ctx.lineTo(area.right, at);
+        ctx.stroke();
+        ctx.setLineDash([]);
+        ctx.globalAlpha = 1;
+        ctx.fillStyle = target.color;
+        ctx.font = '11px system-ui, sans-serif';
+        ctx.textAlign = 'right';
+        ctx.textBaseline = 'bottom';
+        ctx.fillText('target ' + (target.comparator === '>=' ? '≥ ' : '≤ ') + formatNumber(target.metric, target.value), area.right - 4, at - 2);
+        ctx.restore();
+      });
+    },
+  };
+
   function drawCharts() {
     var drawn = {};
     config.charts.forEach(function (spec) {
@@ -288,9 +332,11 @@
       });
       var previous = state.charts[spec.id];
       if (previous) previous.destroy();
+      var targets = chartTargets(spec);
       state.charts[spec.id] = new Chart(byId('chart-' + spec.id), {
         type: 'line',
         data: { labels: labels, datasets: datasets },
+        plugins: [targetLines],
         options: {
           animation: false,
           responsive: true,
@@ -301,6 +347,7 @@
             y: { min: spec.y.min, max: spec.y.max },
           },
           plugins: {
+            targetLines: { targets: targets },
             legend: { display: spec.metrics.length > 1 },
             tooltip: {
               callbacks: {
@@ -314,6 +361,9 @@
         },
       });
       drawn[spec.id] = {
+        targets: targets.map(function (target) {
+          return { metric: target.metric, comparator: target.comparator, value: target.value };
+        }),
         labels: labels.slice(),
         datasets: datasets.map(function (dataset) {
           return { metric: dataset.metric, label: dataset.label, data: dataset.data.slice(), counts: dataset.counts.slice() };

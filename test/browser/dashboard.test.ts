@@ -146,7 +146,10 @@ describe.skipIf(!RUN_BROWSER_TESTS)(browserSuite('the metrics dashboard'), () =>
   /** Every chart equals the API's series and was drawn; the table equals the API's report. */
   async function expectPageToMatch(body: MetricsResponse, granularity: Granularity, campaign?: string) {
     const charts = await drawnCharts();
-    const exposed = (await page.evaluate(() => window.__dashboard)) as { granularity: string; charts: Record<string, { labels: string[]; datasets: Array<{ data: unknown[] }> }> };
+    const exposed = (await page.evaluate(() => window.__dashboard)) as {
+      granularity: string;
+      charts: Record<string, { labels: string[]; datasets: Array<{ data: unknown[] }>; targets: Array<{ metric: string; comparator: string; value: number }> }>;
+    };
     expect(exposed.granularity).toBe(granularity);
     for (const spec of CHARTS) {
       const expected = expectedChart(body, spec.id, granularity, campaign);
@@ -155,6 +158,12 @@ describe.skipIf(!RUN_BROWSER_TESTS)(browserSuite('the metrics dashboard'), () =>
       expect(exposed.charts[spec.id], `window.__dashboard.charts.${spec.id}`).toMatchObject({ labels: expected.labels, datasets: expected.datasets.map((d) => ({ data: d.data })) });
       expect(drawn.points, `chart ${spec.id}: every point laid out`).toEqual(expected.datasets.map(() => ({ laidOut: expected.labels.length, skipped: 0 })));
       expect(drawn.inked, `chart ${spec.id} is drawn`).toBeGreaterThan(0);
+      // The target lines are the report's targets (the campaign's own when one is selected).
+      const targets = spec.metrics.flatMap((metric) => {
+        const target = body.report.find((row) => row.metric === metric)?.target;
+        return target ? [{ metric, comparator: target.comparator, value: target.value }] : [];
+      });
+      expect(exposed.charts[spec.id]!.targets, `chart ${spec.id}: target lines`).toEqual(targets);
     }
     const rows = await tableRows();
     expect(rows.map((row) => row.metric)).toEqual(body.report.map((row) => row.metric));
