@@ -23,7 +23,7 @@ import type {
 } from '../core/contracts/ports.ts';
 import { shardOf } from '../core/touchpoint-id.ts';
 import { createDocumentClient, writeIfCondition } from './dynamodb-client.ts';
-import { LEASE_ATTRIBUTE, PENDING_ATTRIBUTE, pendingAppend } from './dynamodb-pending.ts';
+import { PENDING_COUNTS_ATTRIBUTES, pendingAppend } from './dynamodb-pending.ts';
 
 /**
  * The contracts table's key schema, in the shape of core/topology.ts TABLES (the integrator moves it there as
@@ -37,7 +37,7 @@ export const DEFAULT_CONTRACT_END_SHARDS = 4;
 
 const { endIndex } = CONTRACTS_TABLE;
 /** Fields that exist only in the table (index keys, pending metric counts), not in the domain type. */
-const STORAGE_FIELDS = [endIndex.partitionKey, endIndex.sortKey, PENDING_ATTRIBUTE, LEASE_ATTRIBUTE] as const;
+const STORAGE_FIELDS = [endIndex.partitionKey, endIndex.sortKey, ...PENDING_COUNTS_ATTRIBUTES] as const;
 /** Optional contract fields an upsert removes when `next` has none (a restarted contract drops its cancellation reason). */
 const OPTIONAL_FIELDS = ['outcome', 'cancellationReason'] as const satisfies ReadonlyArray<keyof Contract>;
 /** Fields an upsert never writes: the key, and the outcome history, which only the outcome writes change (with their counts). */
@@ -309,8 +309,8 @@ export class DynamoDbSweepCursors implements SweepCursorStore {
  * appended to the pending counts, on the condition that the contract is still at the version and status it was read
  * at (which guards the history it was computed from: see OutcomeWrite.base). Uses `#version` and `#status`.
  */
-function outcomeSets(write: OutcomeWrite): { sets: string[]; condition: string; values: Record<string, unknown> } {
-  const append = pendingAppend(write.metrics);
+function outcomeSets(write: OutcomeWrite & { at: string }): { sets: string[]; condition: string; values: Record<string, unknown> } {
+  const append = pendingAppend(write.metrics, write.at);
   return {
     sets: ['outcomes = :outcomes', ...(append ? [append.set] : [])],
     condition: '#version = :baseVersion AND #status = :baseStatus',

@@ -4,7 +4,7 @@ import type { PurchaseHistory } from '../core/metrics/model.ts';
 import type { Customer, LatestSurveyAnswer } from '../core/model.ts';
 import type { CustomerProfile, CustomerRepository } from '../core/ports.ts';
 import { createDocumentClient, isConditionFailure, writeIfCondition } from './dynamodb-client.ts';
-import { pendingAppend } from './dynamodb-pending.ts';
+import { PENDING_COUNTS_ATTRIBUTES, pendingAppend } from './dynamodb-pending.ts';
 
 /**
  * The customers table. Beside the profile: `orderIds` (string set), `firstPurchaseAt` (set by the first recorded
@@ -153,7 +153,7 @@ export class DynamoDbCustomerRepository implements CustomerRepository {
     next: PurchaseHistory,
     changes: readonly CounterChange[],
   ): Promise<boolean> {
-    const append = pendingAppend(changes);
+    const append = pendingAppend(changes, recordedAt(previous, next));
     // The history and the counts it moves are one write, conditional on the history read: a concurrent purchase of
     // the same customer makes one of the two writes fail (it reads again), a re-delivered order never gets here.
     return writeIfCondition(
@@ -187,12 +187,23 @@ export class DynamoDbCustomerRepository implements CustomerRepository {
 
 /** A stored item as the domain sees it. The pending metric counts and their lease are the settler's business. */
 function toCustomer(item: Record<string, unknown>): Customer {
-  const { orderIds, renewalKeys, metricsPending: _pending, metricsLease: _lease, ...rest } = item;
+  const { orderIds, renewalKeys, ...rest } = item;
+  for (const attribute of PENDING_COUNTS_ATTRIBUTES) delete rest[attribute];
   return {
     ...(rest as Omit<Customer, 'orderIds' | 'renewals'>),
     orderIds: orderIds instanceof Set ? [...orderIds].sort() : [],
     ...(renewalKeys instanceof Set ? { renewals: renewalKeys.size } : {}),
   };
+}
+
+/**
+ * The time of the write that turns `previous` into `next`: that of the order it records (the one `previous` lacks,
+ * recorded at the event's time, see ingest-commerce-event.ts); the latest of `next` if none is new.
+ */
+function recordedAt(previous: PurchaseHistory | undefined, next: PurchaseHistory): string {
+  const known = new Set([previous?.first.orderId, previous?.second?.orderId]);
+  const refs = [next.first, ...(next.second ? [next.second] : [])];
+  return (refs.find((ref) => !known.has(ref.orderId)) ?? refs[refs.length - 1]!).at;
 }
 
 /**

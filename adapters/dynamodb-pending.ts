@@ -1,26 +1,54 @@
 /**
  * The pending metric counts on an entity item (core/metrics/counters.ts): `metricsPending`, a list of counter changes
  * appended by the entity's own state write, and `metricsLease` `{ token, until }`, held by whoever settles them.
- * The entity adapters (touchpoints, responses, contracts, customers) add `pendingAppend` to the UpdateExpression of
- * their conditional state write; DynamoDbPendingCounts (below) claims, trims and releases.
+ * The entity adapters (touchpoints, contracts, customers) add `pendingAppend` to the UpdateExpression of their
+ * conditional state write; DynamoDbPendingCounts (below) claims, trims and releases, and lists the entities whose
+ * settler stopped (the sparse `byPendingCounts` index, TABLES in core/topology.ts). Responses put their pending counts
+ * with the new item instead and are settled through their own pending index (adapters/dynamodb-responses.ts).
  */
-import { GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { CountLease, CounterChange, PendingCountsStore, RecordKey } from '../core/metrics/counters.ts';
+import { GetCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { CountLease, CounterChange, RecordKey, StalePendingCounts } from '../core/metrics/counters.ts';
+import { toUtcIso } from '../core/schedule.ts';
+import { TABLES } from '../core/topology.ts';
 import { createDocumentClient, isConditionFailure, writeIfCondition } from './dynamodb-client.ts';
 
 export const PENDING_ATTRIBUTE = 'metricsPending';
 export const LEASE_ATTRIBUTE = 'metricsLease';
 
+/** The same index on touchpoints, contracts and customers. */
+const STALE_INDEX = TABLES.touchpoints.pendingCountsIndex;
+/** The index keys: present exactly while the entity has pending counts (appended by pendingAppend, removed by complete). */
+export const COUNTS_PENDING_ATTRIBUTE = STALE_INDEX.partitionKey;
+export const COUNTS_PENDING_SINCE_ATTRIBUTE = STALE_INDEX.sortKey;
+/** The only value of the index's partition key: the index holds a handful of items at a time. */
+const COUNTS_PENDING = '1';
+
+/** Every attribute of an entity item that belongs to its pending counts, not to the entity (read mappers drop them). */
+export const PENDING_COUNTS_ATTRIBUTES = [PENDING_ATTRIBUTE, LEASE_ATTRIBUTE, COUNTS_PENDING_ATTRIBUTE, COUNTS_PENDING_SINCE_ATTRIBUTE] as const;
+
 /**
- * The `SET` clause that appends `changes` to the entity's pending list (creating it), with its values. Use it in the
- * same UpdateItem as the state change: `SET status = :s, ${clause.set}`. Returns undefined for no changes (append
- * nothing, and do not create an empty list).
+ * The `SET` clause that appends `changes` to the entity's pending list (creating it), with its values, and lists the
+ * entity in the `byPendingCounts` index since `at` (the write's time; an entity already listed keeps its earlier
+ * time). Use it in the same UpdateItem as the state change: `SET status = :s, ${clause.set}`. Returns undefined for no
+ * changes (append nothing, do not create an empty list, do not list the entity).
+ *
+ * `at` only decides when the recovery sweep looks at the entity (core/metrics/settle-stale.ts): an early time (an old
+ * event's) makes it look sooner, which is harmless because the sweep settles through the same lease as the writer.
  */
-export function pendingAppend(changes: readonly CounterChange[]): { set: string; values: Record<string, unknown> } | undefined {
+export function pendingAppend(changes: readonly CounterChange[], at: string): { set: string; values: Record<string, unknown> } | undefined {
   if (changes.length === 0) return undefined;
   return {
-    set: `${PENDING_ATTRIBUTE} = list_append(if_not_exists(${PENDING_ATTRIBUTE}, :noPendingCounts), :pendingCounts)`,
-    values: { ':noPendingCounts': [], ':pendingCounts': changes.map((c) => ({ id: c.id, record: c.record, counters: c.counters })) },
+    set:
+      `${PENDING_ATTRIBUTE} = list_append(if_not_exists(${PENDING_ATTRIBUTE}, :noPendingCounts), :pendingCounts), ` +
+      `${COUNTS_PENDING_ATTRIBUTE} = :countsPending, ` +
+      `${COUNTS_PENDING_SINCE_ATTRIBUTE} = if_not_exists(${COUNTS_PENDING_SINCE_ATTRIBUTE}, :countsPendingSince)`,
+    values: {
+      ':noPendingCounts': [],
+      ':pendingCounts': changes.map((c) => ({ id: c.id, record: c.record, counters: c.counters })),
+      ':countsPending': COUNTS_PENDING,
+      // The index sorts the text: one format (UTC, milliseconds) whatever zone the event was written in.
+      ':countsPendingSince': toUtcIso(at),
+    },
   };
 }
 
@@ -38,12 +66,15 @@ export function pendingOf(item: Record<string, unknown> | undefined): { changes:
   return lease ? { changes, lease: { token: String(lease.token), until: String(lease.until) } } : { changes };
 }
 
+const INDEX_NAMES = { '#countsPending': COUNTS_PENDING_ATTRIBUTE, '#countsPendingSince': COUNTS_PENDING_SINCE_ATTRIBUTE };
+
 /** List elements removed per UpdateItem (an UpdateExpression has at most 4 KB). */
 const REMOVE_CHUNK = 100;
 
 /**
  * The pending counts of the entities of one table (any table whose items carry `metricsPending`/`metricsLease`),
- * keyed by its partition key.
+ * keyed by its partition key. `listStale` and `unlist` need the table's `byPendingCounts` index (touchpoints,
+ * contracts, customers).
  *
  * Expressions, checked on dynalite and as DynamoDB documents them:
  * - `size(metricsPending) > :zero` on a list, and `metricsLease.#until <= :now` / `metricsLease.#token = :token` on a
@@ -52,7 +83,7 @@ const REMOVE_CHUNK = 100;
  *   splices them one after the other, so `[0], [1]` would remove the 1st and the 3rd element there. Listing the
  *   indexes in descending order removes the same elements in both.
  */
-export class DynamoDbPendingCounts implements PendingCountsStore {
+export class DynamoDbPendingCounts implements StalePendingCounts {
   constructor(
     private readonly tableName: string,
     private readonly partitionKeyName: string,
@@ -117,9 +148,10 @@ export class DynamoDbPendingCounts implements PendingCountsStore {
         new UpdateCommand({
           TableName: this.tableName,
           Key: key,
-          UpdateExpression: 'REMOVE #pending, #lease',
+          // Off the stale index too, in the same write: listed exactly while changes are pending.
+          UpdateExpression: 'REMOVE #pending, #lease, #countsPending, #countsPendingSince',
           ConditionExpression: '#lease.#token = :token AND size(#pending) = :zero',
-          ExpressionAttributeNames: { ...leaseNames, '#pending': PENDING_ATTRIBUTE },
+          ExpressionAttributeNames: { ...leaseNames, '#pending': PENDING_ATTRIBUTE, ...INDEX_NAMES },
           ExpressionAttributeValues: { ':token': token, ':zero': 0 },
         }),
       ),
@@ -129,6 +161,37 @@ export class DynamoDbPendingCounts implements PendingCountsStore {
     const current = await this.read(entityId);
     if (current.lease?.token !== token) return 'lost';
     return { remaining: current.changes };
+  }
+
+  async listStale(olderThan: string, limit: number): Promise<string[]> {
+    const { Items = [] } = await this.db.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        IndexName: STALE_INDEX.name,
+        KeyConditionExpression: '#countsPending = :countsPending AND #countsPendingSince <= :olderThan',
+        ExpressionAttributeNames: { ...INDEX_NAMES, '#pk': this.partitionKeyName },
+        ExpressionAttributeValues: { ':countsPending': COUNTS_PENDING, ':olderThan': toUtcIso(olderThan) },
+        ProjectionExpression: '#pk',
+        Limit: limit,
+      }),
+    );
+    return Items.map((item) => String(item[this.partitionKeyName]));
+  }
+
+  async unlist(entityId: string): Promise<boolean> {
+    return writeIfCondition(
+      this.db.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { [this.partitionKeyName]: entityId },
+          // Only the index keys: an empty list and a lease are a settler's to remove (it may be between its two writes).
+          UpdateExpression: 'REMOVE #countsPending, #countsPendingSince',
+          ConditionExpression: 'attribute_exists(#pk) AND attribute_exists(#countsPending) AND (attribute_not_exists(#pending) OR size(#pending) = :zero)',
+          ExpressionAttributeNames: { ...INDEX_NAMES, '#pk': this.partitionKeyName, '#pending': PENDING_ATTRIBUTE },
+          ExpressionAttributeValues: { ':zero': 0 },
+        }),
+      ),
+    );
   }
 
   private async read(entityId: string): Promise<{ changes: CounterChange[]; lease?: CountLease }> {

@@ -5,7 +5,7 @@ import type { DuePage, DueTouchpoint, TouchpointRepository, TouchpointTransition
 import { TABLES } from '../core/topology.ts';
 import { shardOf } from '../core/touchpoint-id.ts';
 import { createDocumentClient, writeIfCondition } from './dynamodb-client.ts';
-import { LEASE_ATTRIBUTE, PENDING_ATTRIBUTE, pendingAppend } from './dynamodb-pending.ts';
+import { PENDING_COUNTS_ATTRIBUTES, pendingAppend } from './dynamodb-pending.ts';
 
 const { dueIndex, customerIndex } = TABLES.touchpoints;
 /** Ended touchpoints stay this long (frequency caps and forecasts read them), then DynamoDB TTL removes them. */
@@ -15,7 +15,7 @@ const dueKeyOf = (at: string, touchpointId: string) => `${at}#${touchpointId}`;
 const expiresAt = (at: string) => Math.floor(DateTime.fromISO(at, { zone: 'utc' }).plus({ days: RETENTION_DAYS }).toSeconds());
 
 /** Fields that live only in the table (index keys, TTL, pending metric counts), not in the domain type. */
-const STORAGE_FIELDS = ['dueShard', 'dueKey', 'expiresAt', 'dispatchedAt', PENDING_ATTRIBUTE, LEASE_ATTRIBUTE] as const;
+const STORAGE_FIELDS = ['dueShard', 'dueKey', 'expiresAt', 'dispatchedAt', ...PENDING_COUNTS_ATTRIBUTES] as const;
 
 export class DynamoDbTouchpointRepository implements TouchpointRepository {
   constructor(
@@ -133,7 +133,7 @@ export class DynamoDbTouchpointRepository implements TouchpointRepository {
       // The send's count rides on the SENT write itself: recorded once, counted once (core/metrics/counters.ts).
       sets.push('surveyKind = :surveyKind');
       values[':surveyKind'] = t.surveySend.surveyKind;
-      const append = pendingAppend(t.surveySend.pendingCounts);
+      const append = pendingAppend(t.surveySend.pendingCounts, t.at);
       if (append) {
         sets.push(append.set);
         Object.assign(values, append.values);

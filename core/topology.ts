@@ -133,7 +133,9 @@ export const SCHEDULES: readonly ScheduleSpec[] = [
   },
   {
     name: 'settle-survey-responses',
-    description: 'Every 5 minutes: finish counting and publishing survey answers whose request was cut short',
+    description:
+      'Every 5 minutes: finish counting and publishing survey answers whose request was cut short, and the metric counts ' +
+      'of touchpoints, contracts and customers whose settler stopped (core/metrics/settle-stale.ts)',
     expression: 'rate(5 minutes)',
     target: 'settle-responses',
     recovery: true,
@@ -222,14 +224,24 @@ export const ENV = {
 
 export const DEFAULT_CAMPAIGN_CACHE_SECONDS = 60;
 
+/**
+ * Sparse, on every table whose items move metric counts by `pendingAppend` (adapters/dynamodb-pending.ts): an item is
+ * in it only while it has pending counts (`countsPending` = "1", `countsPendingSince` = the first pending write's
+ * time), so the recovery sweep (settle-survey-responses) reads exactly the entities whose settler may have crashed.
+ * Responses are not in it: their own pending index and settler cover their counts. Keys only (`include: []`): the
+ * sweep reads only the table key, and a lease or trim of a listed item writes nothing to the index.
+ */
+const PENDING_COUNTS_INDEX = { name: 'byPendingCounts', partitionKey: 'countsPending', sortKey: 'countsPendingSince', include: [] } as const;
+
 /** Table key schemas (shared by CDK, the local stack's table creation, and the adapters). */
 export const TABLES = {
-  customers: { partitionKey: 'customerId' },
+  customers: { partitionKey: 'customerId', pendingCountsIndex: PENDING_COUNTS_INDEX },
   touchpoints: {
     partitionKey: 'touchpointId',
     /** Sparse: only PENDING touchpoints carry dueShard/dueKey, so the index holds exactly what may become due. */
     dueIndex: { name: 'byDue', partitionKey: 'dueShard', sortKey: 'dueKey', include: ['kind', 'generation', 'dueAt', 'status'] },
     customerIndex: { name: 'byCustomer', partitionKey: 'customerId', sortKey: 'dueAt' },
+    pendingCountsIndex: PENDING_COUNTS_INDEX,
     ttlAttribute: 'expiresAt',
   },
   campaigns: { partitionKey: 'campaignId', sortKey: 'version' },
@@ -246,6 +258,7 @@ export const TABLES = {
       sortKey: 'endKey',
       include: ['customerId', 'plan', 'value', 'currency', 'startDate', 'endDate', 'autoRenew', 'timeZone', 'endsAt', 'status', 'version'],
     },
+    pendingCountsIndex: PENDING_COUNTS_INDEX,
   },
   /** One survey answer per survey send (surveyId = the touchpoint id). See adapters/dynamodb-responses.ts. */
   responses: {

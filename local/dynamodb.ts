@@ -69,7 +69,13 @@ export function tableDefinitions(names: TableNames) {
       .map((index) => ({
         IndexName: index.name,
         KeySchema: keySchema(index.partitionKey, index.sortKey),
-        Projection: index.include ? { ProjectionType: 'INCLUDE', NonKeyAttributes: [...index.include] } : { ProjectionType: 'ALL' },
+        // `include: []`: the keys only, as in CDK.
+        Projection:
+          index.include === undefined
+            ? { ProjectionType: 'ALL' }
+            : index.include.length === 0
+              ? { ProjectionType: 'KEYS_ONLY' }
+              : { ProjectionType: 'INCLUDE', NonKeyAttributes: [...index.include] },
       }));
     return {
       TableName: names[key],
@@ -84,11 +90,23 @@ export function tableDefinitions(names: TableNames) {
 /** Creates the tables that do not exist yet (a --data-dir store keeps them across restarts). */
 export async function createTables(client: DynamoDBClient, names: TableNames): Promise<void> {
   for (const definition of tableDefinitions(names)) {
+    let existing;
     try {
-      await client.send(new DescribeTableCommand({ TableName: definition.TableName }));
+      existing = (await client.send(new DescribeTableCommand({ TableName: definition.TableName }))).Table;
     } catch (error) {
       if (!(error instanceof ResourceNotFoundException)) throw error;
       await client.send(new CreateTableCommand(definition));
+      continue;
+    }
+    // A table kept in a --data-dir by an older version may lack an index added since; dynalite cannot add one to a
+    // table that holds data, so say so rather than fail later on the first Query of it.
+    const present = new Set((existing?.GlobalSecondaryIndexes ?? []).map((index) => index.IndexName));
+    const missing = (definition.GlobalSecondaryIndexes ?? []).map((index) => index.IndexName).filter((name) => !present.has(name));
+    if (missing.length > 0) {
+      throw new Error(
+        `table ${definition.TableName} has no index ${missing.join(', ')}: its data directory was written by an older version. ` +
+          'Start with an empty --data-dir (or delete the old one).',
+      );
     }
   }
 }

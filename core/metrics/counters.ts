@@ -14,9 +14,10 @@
  *    lease; releases it when the list is empty), and finally removes the markers (nobody will apply those ids again:
  *    they are off the entity).
  * 3. A crash anywhere leaves pending changes on the entity and at most some markers: the next write to the same
- *    entity settles them once the lease has expired, and so does `outreach metrics rebuild` (which also reports and
- *    repairs any drift). A writer that finds the lease held appends its changes and leaves: the holder settles the
- *    list until it is empty before it releases the lease (its release is conditional on an empty list).
+ *    entity settles them once the lease has expired, so does the recovery sweep (settle-stale.ts, every 5 minutes)
+ *    and so does `outreach metrics rebuild` (which also reports and repairs any drift). A writer that finds the lease
+ *    held appends its changes and leaves: the holder settles the list until it is empty before it releases the lease
+ *    (its release is conditional on an empty list).
  *
  * Change ids are unique (a random token per state write, plus the index), so a marker never stands for two changes.
  * Markers exist only while a change is in flight, so a day's record does not grow with its traffic.
@@ -61,7 +62,7 @@ export interface CountLease {
  * How long a settler holds an entity unless it says otherwise (CountSettler.lease): longer than the longest run of any
  * function that writes counts (the renewal sweep, 5 minutes), so a live settler never loses it. Functions with a short
  * timeout pass a shorter lease, so that a Lambda retry a minute or two after a crash finds the entity free again;
- * otherwise the entity's next write or `outreach metrics rebuild` finishes the work.
+ * otherwise the entity's next write or the recovery sweep (settle-stale.ts) finishes the work.
  */
 export const COUNT_LEASE = 'PT6M';
 
@@ -89,6 +90,24 @@ export interface PendingCountsStore {
    * then), or `lost` when the lease is not ours any more (nothing removed).
    */
   complete(entityId: string, token: string, count: number): Promise<{ remaining: CounterChange[] } | 'lost'>;
+}
+
+/**
+ * The pending counts of a table whose entities can be found by how long they have been pending, for the recovery sweep
+ * (settle-stale.ts): a settler that stopped after the state write leaves its entity listed until someone settles it.
+ */
+export interface StalePendingCounts extends PendingCountsStore {
+  /**
+   * Up to `limit` entities that have had pending changes since `olderThan` (ISO-8601) or earlier, oldest first: since
+   * the first state write that appended to an empty list. A recent listing may be missing (an eventually consistent
+   * index); a just-settled entity may still show.
+   */
+  listStale(olderThan: string, limit: number): Promise<string[]>;
+  /**
+   * Takes the entity off that listing if it has no pending changes (a settler stopped between emptying the list and
+   * releasing it; or the list was removed another way). True when it did; false when it was not listed or has changes.
+   */
+  unlist(entityId: string): Promise<boolean>;
 }
 
 export class CountSettlementError extends Error {

@@ -89,9 +89,12 @@ export class OutreachData extends Construct implements OutreachDataRefs {
           indexName: index.name,
           partitionKey: attribute(index.partitionKey),
           ...(index.sortKey ? { sortKey: attribute(index.sortKey) } : {}),
-          ...(index.include
-            ? { projectionType: ProjectionType.INCLUDE, nonKeyAttributes: [...index.include] }
-            : { projectionType: ProjectionType.ALL }),
+          // `include: []`: the keys only (DynamoDB refuses INCLUDE with no attribute).
+          ...(index.include === undefined
+            ? { projectionType: ProjectionType.ALL }
+            : index.include.length === 0
+              ? { projectionType: ProjectionType.KEYS_ONLY }
+              : { projectionType: ProjectionType.INCLUDE, nonKeyAttributes: [...index.include] }),
         });
       }
       return table;

@@ -80,7 +80,15 @@ export const FUNCTION_WIRING: Readonly<Record<FunctionName, FunctionWiring>> = {
     timeout: Duration.seconds(10),
   },
   'settle-responses': {
-    tables: { responses: 'readWrite', surveyAggregates: 'readWrite', metrics: 'readWrite' },
+    // touchpoints, contracts, customers: the metric counts their settlers left pending (the byPendingCounts indexes).
+    tables: {
+      responses: 'readWrite',
+      surveyAggregates: 'readWrite',
+      metrics: 'readWrite',
+      touchpoints: 'readWrite',
+      contracts: 'readWrite',
+      customers: 'readWrite',
+    },
     publishesEvents: true,
     timeout: Duration.seconds(60),
   },

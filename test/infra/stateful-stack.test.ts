@@ -6,6 +6,16 @@ import { OutreachData } from '../../lib/constructs/outreach-data.ts';
 import { OutreachStatefulStack } from '../../lib/stateful-stack.ts';
 import { featureFlags } from './support.ts';
 
+/** The sparse index of entities with pending metric counts (the recovery sweep's listing), on touchpoints, contracts, customers. */
+const pendingCountsIndex = {
+  IndexName: TABLES.customers.pendingCountsIndex.name,
+  KeySchema: [
+    { AttributeName: TABLES.customers.pendingCountsIndex.partitionKey, KeyType: 'HASH' },
+    { AttributeName: TABLES.customers.pendingCountsIndex.sortKey, KeyType: 'RANGE' },
+  ],
+  Projection: { ProjectionType: 'KEYS_ONLY' },
+};
+
 describe('stateful stack', () => {
   let template: Template;
   let stack: OutreachStatefulStack;
@@ -41,10 +51,18 @@ describe('stateful stack', () => {
     }
   });
 
-  it('keys customers by customerId', () => {
+  it('keys customers by customerId, with only the sparse pending-counts index', () => {
     template.hasResourceProperties('AWS::DynamoDB::Table', {
       KeySchema: [{ AttributeName: TABLES.customers.partitionKey, KeyType: 'HASH' }],
-      GlobalSecondaryIndexes: Match.absent(),
+      GlobalSecondaryIndexes: [pendingCountsIndex],
+    });
+  });
+
+  it('gives contracts the sparse end index and the sparse pending-counts index', () => {
+    const { endIndex } = TABLES.contracts;
+    template.hasResourceProperties('AWS::DynamoDB::Table', {
+      KeySchema: [{ AttributeName: TABLES.contracts.partitionKey, KeyType: 'HASH' }],
+      GlobalSecondaryIndexes: [Match.objectLike({ IndexName: endIndex.name }), pendingCountsIndex],
     });
   });
 
@@ -84,6 +102,7 @@ describe('stateful stack', () => {
           ],
           Projection: { ProjectionType: 'ALL' },
         },
+        pendingCountsIndex,
       ],
       TimeToLiveSpecification: { AttributeName: TABLES.touchpoints.ttlAttribute, Enabled: true },
     });

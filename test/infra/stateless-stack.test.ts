@@ -87,7 +87,14 @@ describe('stateless stack', () => {
       'record-outcome': { touchpoints: 'readWrite', metrics: 'readWrite' },
       unsubscribe: { customers: 'readWrite', touchpoints: 'readWrite' },
       'survey-answer': { touchpoints: 'readWrite', campaigns: 'read', responses: 'readWrite', surveyAggregates: 'readWrite', metrics: 'readWrite' },
-      'settle-responses': { responses: 'readWrite', surveyAggregates: 'readWrite', metrics: 'readWrite' },
+      'settle-responses': {
+        responses: 'readWrite',
+        surveyAggregates: 'readWrite',
+        metrics: 'readWrite',
+        touchpoints: 'readWrite',
+        contracts: 'readWrite',
+        customers: 'readWrite',
+      },
       'detractor-alert': { responses: 'read', customers: 'read', touchpoints: 'read' },
       'contract-events': { contracts: 'readWrite', customers: 'readWrite', touchpoints: 'readWrite', campaigns: 'read', metrics: 'readWrite' },
       'renewal-sweep': { contracts: 'readWrite', touchpoints: 'readWrite', campaigns: 'read', customers: 'read', metrics: 'readWrite' },
@@ -117,7 +124,9 @@ describe('stateless stack', () => {
     it('grants the touchpoints indexes by name, never index/*', () => {
       const touchpoints = roleStatements('dispatch-due').find((statement) => actionsOf(statement).includes('dynamodb:Query'));
       const table = `\${Import:${flat(synth.stateless.resolve(synth.stateful.data.touchpoints.tableArn)['Fn::ImportValue'] ?? '')}}`;
-      expect(resourcesOf(touchpoints!).map(flat).sort()).toEqual([table, `${table}/index/byCustomer`, `${table}/index/byDue`].sort());
+      expect(resourcesOf(touchpoints!).map(flat).sort()).toEqual(
+        [table, `${table}/index/byCustomer`, `${table}/index/byDue`, `${table}/index/byPendingCounts`].sort(),
+      );
       for (const resource of allStatements(template).flatMap(resourcesOf).map(flat)) expect(resource).not.toMatch(/index\/\*$/);
     });
 

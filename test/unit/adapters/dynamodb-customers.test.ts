@@ -315,7 +315,9 @@ describe('DynamoDbCustomerRepository.replacePurchaseHistory', () => {
     expect(ddb).toHaveReceivedCommandExactlyOnceWith(UpdateCommand, {
       TableName: TABLE,
       Key: { customerId: 'cust-001' },
-      UpdateExpression: 'SET #purchases = :next, metricsPending = list_append(if_not_exists(metricsPending, :noPendingCounts), :pendingCounts)',
+      UpdateExpression:
+        'SET #purchases = :next, metricsPending = list_append(if_not_exists(metricsPending, :noPendingCounts), :pendingCounts), ' +
+        'countsPending = :countsPending, countsPendingSince = if_not_exists(countsPendingSince, :countsPendingSince)',
       ConditionExpression:
         '#purchases.#first.orderId = :firstOrder AND #purchases.#first.#at = :firstAt AND attribute_not_exists(#purchases.#second)',
       ExpressionAttributeNames: { '#purchases': 'purchases', '#first': 'first', '#second': 'second', '#at': 'at' },
@@ -325,7 +327,24 @@ describe('DynamoDbCustomerRepository.replacePurchaseHistory', () => {
         ':firstAt': FIRST.at,
         ':noPendingCounts': [],
         ':pendingCounts': [cohortChange],
+        // Pending since the write that records order-2: its time.
+        ':countsPending': '1',
+        ':countsPendingSince': SECOND.at,
       },
+    });
+  });
+
+  it('lists the customer as pending since the time of the order it records, also when that order comes first', async () => {
+    // Prepare
+    ddb.on(UpdateCommand).resolves({});
+    const earlier = { orderId: 'order-0', at: '2025-05-30T10:00:00.000Z' };
+
+    // Act
+    await repository().replacePurchaseHistory('cust-001', { first: FIRST, second: SECOND }, { first: earlier, second: FIRST }, [cohortChange]);
+
+    // Assess
+    expect(ddb).toHaveReceivedCommandWith(UpdateCommand, {
+      ExpressionAttributeValues: expect.objectContaining({ ':countsPending': '1', ':countsPendingSince': earlier.at }),
     });
   });
 
@@ -357,6 +376,8 @@ describe('DynamoDbCustomerRepository.replacePurchaseHistory', () => {
         purchases: { first: FIRST },
         metricsPending: [cohortChange],
         metricsLease: { token: 'lease-1', until: EVENT_TIME },
+        countsPending: '1',
+        countsPendingSince: EVENT_TIME,
       },
     });
 

@@ -71,7 +71,7 @@ beforeEach(async () => {
 
 /** An entity's conditional state write (version n → n + 1) that appends its counter changes in the same UpdateItem. */
 async function writeState(id: string, version: number, changes: readonly CounterChange[]): Promise<void> {
-  const append = pendingAppend(changes);
+  const append = pendingAppend(changes, NOW);
   await db.send(
     new UpdateCommand({
       TableName: entities,

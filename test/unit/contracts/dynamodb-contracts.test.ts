@@ -180,8 +180,8 @@ describe('DynamoDbContractRepository', () => {
       UpdateExpression:
         'SET #status = :renewed, endDate = :endDate, endsAt = :endsAt, endShard = :shard, endKey = :key, ' +
         'renewals = if_not_exists(renewals, :zero) + :one, outcome = :outcome, #version = :at, updatedAt = :at, #value = :value, ' +
-        'outcomes = :outcomes, metricsPending = list_append(if_not_exists(metricsPending, :noPendingCounts), :pendingCounts) ' +
-        'REMOVE cancellationReason',
+        'outcomes = :outcomes, metricsPending = list_append(if_not_exists(metricsPending, :noPendingCounts), :pendingCounts), ' +
+        'countsPending = :countsPending, countsPendingSince = if_not_exists(countsPendingSince, :countsPendingSince) REMOVE cancellationReason',
       ConditionExpression: '#version < :at AND #version = :baseVersion AND #status = :baseStatus',
       ExpressionAttributeNames: { '#status': 'status', '#version': 'version', '#value': 'value' },
       ExpressionAttributeValues: {
@@ -200,6 +200,8 @@ describe('DynamoDbContractRepository', () => {
         ':baseStatus': 'ACTIVE',
         ':noPendingCounts': [],
         ':pendingCounts': write.metrics,
+        ':countsPending': '1',
+        ':countsPendingSince': '2027-03-05T10:00:00.000Z',
       },
     });
     expectValidExpressions();
@@ -213,6 +215,7 @@ describe('DynamoDbContractRepository', () => {
 
     const [request] = sentRequests(ddb).map((r) => r.input as UpdateInput);
     expect(request!.UpdateExpression).not.toContain('metricsPending');
+    expect(request!.UpdateExpression).not.toContain('countsPending');
     expect(request!.ExpressionAttributeValues).not.toHaveProperty(':pendingCounts');
     expectValidExpressions();
   });
@@ -229,7 +232,8 @@ describe('DynamoDbContractRepository', () => {
       Key: { contractId: 'ctr-1' },
       UpdateExpression:
         'SET #status = :cancelled, outcome = :outcome, #version = :at, updatedAt = :at, cancellationReason = :reason, outcomes = :outcomes, ' +
-        'metricsPending = list_append(if_not_exists(metricsPending, :noPendingCounts), :pendingCounts) REMOVE endShard, endKey',
+        'metricsPending = list_append(if_not_exists(metricsPending, :noPendingCounts), :pendingCounts), ' +
+        'countsPending = :countsPending, countsPendingSince = if_not_exists(countsPendingSince, :countsPendingSince) REMOVE endShard, endKey',
       ConditionExpression: '#status IN (:active, :renewed) AND #version < :at AND #version = :baseVersion AND #status = :baseStatus',
       ExpressionAttributeNames: { '#status': 'status', '#version': 'version' },
       ExpressionAttributeValues: {
@@ -244,6 +248,8 @@ describe('DynamoDbContractRepository', () => {
         ':baseStatus': 'ACTIVE',
         ':noPendingCounts': [],
         ':pendingCounts': write.metrics,
+        ':countsPending': '1',
+        ':countsPendingSince': churned.at,
       },
     });
     expectValidExpressions();
@@ -262,7 +268,8 @@ describe('DynamoDbContractRepository', () => {
       Key: { contractId: 'ctr-1' },
       UpdateExpression:
         'SET #status = :ended, outcome = :outcome, updatedAt = :at, outcomes = :outcomes, ' +
-        'metricsPending = list_append(if_not_exists(metricsPending, :noPendingCounts), :pendingCounts) REMOVE endShard, endKey',
+        'metricsPending = list_append(if_not_exists(metricsPending, :noPendingCounts), :pendingCounts), ' +
+        'countsPending = :countsPending, countsPendingSince = if_not_exists(countsPendingSince, :countsPendingSince) REMOVE endShard, endKey',
       ConditionExpression: '#status IN (:active, :renewed) AND endDate = :endDate AND #version = :baseVersion AND #status = :baseStatus',
       ExpressionAttributeNames: { '#status': 'status', '#version': 'version' },
       ExpressionAttributeValues: {
@@ -277,6 +284,8 @@ describe('DynamoDbContractRepository', () => {
         ':baseStatus': 'ACTIVE',
         ':noPendingCounts': [],
         ':pendingCounts': write.metrics,
+        ':countsPending': '1',
+        ':countsPendingSince': '2027-03-30T08:00:00.000Z',
       },
     });
     expectValidExpressions();

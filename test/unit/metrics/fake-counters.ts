@@ -11,9 +11,11 @@ import {
   type CountLease,
   type CounterChange,
   type MetricsCounterStore,
-  type PendingCountsStore,
   type RecordKey,
+  type StalePendingCounts,
+  systemClock,
 } from '../../../core/metrics/counters.ts';
+import { toUtcIso } from '../../../core/schedule.ts';
 import type { ContractOutcomeAggregate, PurchaseCohortAggregate, SurveySendAggregate } from '../../../core/metrics/model.ts';
 
 interface StoredRecord {
@@ -73,16 +75,25 @@ export class InMemoryMetricsCounters implements MetricsCounterStore {
 }
 
 /**
- * The `metricsPending` list and `metricsLease` of the entities of one table. An entity fake calls `append` in the
- * same step as its conditional state write (the DynamoDB adapters do both in one UpdateItem).
+ * The `metricsPending` list and `metricsLease` of the entities of one table, and since when each entity has had
+ * pending changes (the `byPendingCounts` index). An entity fake calls `append` in the same step as its conditional
+ * state write (the DynamoDB adapters do both in one UpdateItem).
  */
-export class InMemoryPendingCounts implements PendingCountsStore {
+export class InMemoryPendingCounts implements StalePendingCounts {
   readonly pending = new Map<string, CounterChange[]>();
   readonly leases = new Map<string, CountLease>();
+  /** Entity → the time of the write that appended to its empty list (the index's sort key). */
+  readonly since = new Map<string, string>();
+  /**
+   * `clock`: the time of a write whose fake does not pass one (the entity fakes call `append(id, changes)`);
+   * the system clock by default. Tests of the recovery sweep give a clock that follows their scenario.
+   */
+  constructor(private readonly options: { clock?: () => string } = {}) {}
 
-  append(entityId: string, changes: readonly CounterChange[]): void {
+  append(entityId: string, changes: readonly CounterChange[], at?: string): void {
     if (changes.length === 0) return;
     this.pending.set(entityId, [...(this.pending.get(entityId) ?? []), ...changes]);
+    if (!this.since.has(entityId)) this.since.set(entityId, toUtcIso(at ?? (this.options.clock ?? systemClock)()));
   }
 
   async claim(entityId: string, lease: CountLease, now: string): Promise<CounterChange[] | undefined> {
@@ -98,10 +109,31 @@ export class InMemoryPendingCounts implements PendingCountsStore {
     if (remaining.length === 0) {
       this.pending.delete(entityId);
       this.leases.delete(entityId);
+      this.since.delete(entityId);
     } else {
       this.pending.set(entityId, remaining);
     }
     return { remaining: [...remaining] };
+  }
+
+  async listStale(olderThan: string, limit: number): Promise<string[]> {
+    const upTo = toUtcIso(olderThan);
+    return [...this.since]
+      .filter(([, since]) => since <= upTo)
+      .sort(([a, sinceA], [b, sinceB]) => sinceA.localeCompare(sinceB) || a.localeCompare(b))
+      .slice(0, limit)
+      .map(([entityId]) => entityId);
+  }
+
+  async unlist(entityId: string): Promise<boolean> {
+    if (!this.since.has(entityId) || (this.pending.get(entityId) ?? []).length > 0) return false;
+    this.since.delete(entityId);
+    return true;
+  }
+
+  /** Entities listed as pending (the index), whether or not changes are left. */
+  listed(): string[] {
+    return [...this.since.keys()].sort();
   }
 
   /** Entities with pending changes. */
