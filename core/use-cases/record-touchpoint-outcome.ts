@@ -86,7 +86,9 @@ export async function recordTouchpointOutcome(request: OutcomeRequest, deps: Rec
         ...(surveySend ? { surveySend } : {}),
       });
       if (request.survey && !request.survey.reminder && request.survey.reminderAfter) {
-        await planSurveyReminder(request.touchpointId, request.messageId, request.survey.reminderAfter, transition.at, deps);
+        // Just written: the survey as read before, now SENT. Otherwise (a repeated call) read what is stored.
+        const sent = recorded && survey ? { ...survey, status: 'SENT' as const, messageId: request.messageId, sentAt: transition.at } : undefined;
+        await planSurveyReminder(request.touchpointId, request.messageId, request.survey.reminderAfter, transition.at, deps, sent);
       }
       // Last, so that bookkeeping of the metrics never holds up the reminder.
       if (survey && deps.metrics) await settlePendingCounts(request.touchpointId, transition.at, deps.metrics);
@@ -142,8 +144,9 @@ async function planSurveyReminder(
   reminderAfter: string,
   at: string,
   deps: Pick<RecordOutcomeDeps, 'touchpoints'>,
+  justSent?: Touchpoint,
 ): Promise<void> {
-  const survey = await deps.touchpoints.get(touchpointId);
+  const survey = justSent ?? (await deps.touchpoints.get(touchpointId));
   if (!survey || survey.status !== 'SENT' || survey.messageId !== messageId) return;
   await deps.touchpoints.create({
     touchpointId: surveyReminderIdFor(survey.campaignId, touchpointId),
