@@ -5,21 +5,15 @@
  * sweep settles their counts (core/surveys/settle-response.ts).
  */
 import { subtractDuration, toUtcIso } from '../schedule.ts';
-import { COUNT_LEASE, settlePendingCounts, type MetricsCounterStore, type StalePendingCounts } from './counters.ts';
+import { COUNT_LEASE, settlePendingCounts, type CountSettler, type StalePendingCounts } from './counters.ts';
 
 /** Beyond the longest lease, so that a settler still inside its lease is never raced for nothing. */
 export const STALE_PENDING_GRACE = 'PT1M';
 
-export interface StaleSweepDeps {
+/** The settler's own (counters, real-time clock, lease, tokens), and the entity tables to sweep. */
+export interface StaleSweepDeps extends Omit<CountSettler, 'pending'> {
   /** The pending counts of each entity table to sweep, by table name (the name keys the result). */
   stores: Readonly<Record<string, StalePendingCounts>>;
-  counters: MetricsCounterStore;
-  /** Real time for the lease (CountSettler.clock). */
-  clock?: () => string;
-  /** How long the sweep holds an entity; at least its function's timeout. Default COUNT_LEASE. */
-  lease?: string;
-  /** Lease tokens; random by default. */
-  newToken?: () => string;
 }
 
 export interface StaleSweepCounts {
@@ -63,15 +57,10 @@ export async function settleStalePendingCounts(
 ): Promise<Record<string, StaleSweepCounts>> {
   const now = toUtcIso(request.now);
   const olderThan = subtractDuration(subtractDuration(now, COUNT_LEASE), STALE_PENDING_GRACE);
-  const settler = {
-    counters: deps.counters,
-    ...(deps.clock ? { clock: deps.clock } : {}),
-    ...(deps.lease ? { lease: deps.lease } : {}),
-    ...(deps.newToken ? { newToken: deps.newToken } : {}),
-  };
+  const { stores, ...settler } = deps;
   const counts: Record<string, StaleSweepCounts> = {};
   const failures: Array<{ table: string; entityId?: string; error: unknown }> = [];
-  for (const [table, store] of Object.entries(deps.stores)) {
+  for (const [table, store] of Object.entries(stores)) {
     const mine: StaleSweepCounts = { settled: 0, busy: 0, unlisted: 0, failed: 0 };
     counts[table] = mine;
     let entityIds: string[];
