@@ -5,6 +5,7 @@
 import type { IConstruct } from 'constructs';
 import { z } from 'zod';
 import { DEFAULT_COMMERCE_EVENT_SOURCE, DEFAULT_DISPATCH_SHARDS } from '../core/topology.ts';
+import { DEFAULT_TRACING, DEFAULT_WORKFLOW_LOG_LEVEL, TRACING_MODES, WORKFLOW_LOG_LEVELS } from './constructs/observability.ts';
 
 export const CONTEXT_PREFIX = 'outreach:';
 
@@ -46,6 +47,11 @@ const settingsSchema = z.object({
       .toLowerCase()
       .refine((identity) => DOMAIN.test(identity) || z.email().safeParse(identity).success),
   ),
+  tracing: z.preprocess((value) => unsetIfEmpty(value) ?? DEFAULT_TRACING, z.enum(TRACING_MODES)),
+  workflowLogLevel: z.preprocess(
+    (value) => (typeof value === 'string' ? value.trim().toUpperCase() || undefined : value) ?? DEFAULT_WORKFLOW_LOG_LEVEL,
+    z.enum(WORKFLOW_LOG_LEVELS),
+  ),
   // A list in cdk.json, or comma-separated on the command line.
   sandboxRecipients: optional(
     z.preprocess((value) => (typeof value === 'string' ? value.split(',').map((item) => item.trim()) : value), z.array(email).min(1)),
@@ -66,6 +72,11 @@ export const SETTINGS: Readonly<Record<SettingKey, { expected: string; example: 
   dispatchShards: { expected: `an integer from 1 to ${MAX_DISPATCH_SHARDS} (default ${DEFAULT_DISPATCH_SHARDS})`, example: String(DEFAULT_DISPATCH_SHARDS) },
   account: { expected: 'a 12-digit AWS account id (optional; default: the account of your credentials)', example: '123456789012' },
   sesIdentity: { expected: 'a domain or email address to create an SES identity for (optional)', example: 'yourdomain.com' },
+  tracing: { expected: `"sampled" (X-Ray traces what its sampling rules pick) or "off" (default ${DEFAULT_TRACING})`, example: 'off' },
+  workflowLogLevel: {
+    expected: `the Step Functions execution log level: ${WORKFLOW_LOG_LEVELS.join(', ')} (default ${DEFAULT_WORKFLOW_LOG_LEVEL})`,
+    example: 'ALL',
+  },
   sandboxRecipients: {
     expected: 'comma-separated verified recipient addresses allowed while SES is in the sandbox (optional)',
     example: 'you@yourdomain.com,colleague@yourdomain.com',

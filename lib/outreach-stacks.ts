@@ -22,6 +22,8 @@ export function addOutreachStacks(app: App, config: OutreachConfig): OutreachSta
     senderAddress: config.senderAddress,
     eventSource: config.eventSource,
     dispatchShards: config.dispatchShards,
+    tracing: config.tracing,
+    workflowLogLevel: config.workflowLogLevel,
     ...(config.sesIdentity ? { sesIdentity: config.sesIdentity } : {}),
     ...(config.sandboxRecipients ? { sandboxRecipients: config.sandboxRecipients } : {}),
     ...(config.publicBaseUrl ? { publicBaseUrl: config.publicBaseUrl } : {}),

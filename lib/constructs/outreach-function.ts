@@ -1,8 +1,9 @@
+import { lambdaTracing, type TracingMode } from './observability.ts';
 import { join } from 'node:path';
 import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
+import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { type ICommandHooks, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
@@ -37,6 +38,11 @@ export interface OutreachFunctionProps {
   readonly timeout?: Duration;
   /** @default RetentionDays.ONE_MONTH */
   readonly logRetention?: RetentionDays;
+  /**
+   * X-Ray tracing: 'sampled' (Tracing.ACTIVE, under X-Ray's sampling rules) or 'off'.
+   * @default 'sampled'
+   */
+  readonly tracing?: TracingMode;
   /** Powertools log level. @default 'INFO' */
   readonly logLevel?: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
   readonly description?: string;
@@ -88,7 +94,7 @@ export class OutreachFunction extends NodejsFunction {
       architecture: Architecture.ARM_64,
       memorySize: props.memorySize ?? 256,
       timeout: props.timeout ?? Duration.seconds(30),
-      tracing: Tracing.ACTIVE,
+      tracing: lambdaTracing(props.tracing),
       logGroup,
       role,
       projectRoot: PROJECT_ROOT,
@@ -114,11 +120,13 @@ export class OutreachFunction extends NodejsFunction {
     });
     this.outreachName = props.name;
     logGroup.grantWrite(role);
-    acknowledgeNag(
-      role,
-      'AwsSolutions-IAM5[Resource::*]',
-      'X-Ray tracing (Tracing.ACTIVE) needs xray:PutTraceSegments and xray:PutTelemetryRecords, which support no resource-level permissions.',
-    );
+    if (props.tracing !== 'off') {
+      acknowledgeNag(
+        role,
+        'AwsSolutions-IAM5[Resource::*]',
+        'X-Ray tracing (Tracing.ACTIVE) needs xray:PutTraceSegments and xray:PutTelemetryRecords, which support no resource-level permissions.',
+      );
+    }
   }
 
   /** Table name in `envName`; read (or read and write) on the table and on the named indexes only. */

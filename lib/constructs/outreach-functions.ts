@@ -1,3 +1,4 @@
+import type { TracingMode } from './observability.ts';
 import { Duration } from 'aws-cdk-lib';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
@@ -123,11 +124,17 @@ export const FUNCTION_WIRING: Readonly<Record<FunctionName, FunctionWiring>> = {
 export type OutreachFunctions = Readonly<Record<FunctionName, OutreachFunction>>;
 
 /** One OutreachFunction per FUNCTION_NAMES entry, unwired. */
-export function createOutreachFunctions(scope: Construct, functionsDir?: string): OutreachFunctions {
+export function createOutreachFunctions(scope: Construct, functionsDir?: string, tracing?: TracingMode): OutreachFunctions {
   return Object.fromEntries(
     FUNCTION_NAMES.map((name) => {
       const { timeout, bundledFiles } = FUNCTION_WIRING[name];
-      const props = { name, ...(functionsDir ? { functionsDir } : {}), ...(timeout ? { timeout } : {}), ...(bundledFiles ? { bundledFiles } : {}) };
+      const props = {
+        name,
+        ...(functionsDir ? { functionsDir } : {}),
+        ...(timeout ? { timeout } : {}),
+        ...(bundledFiles ? { bundledFiles } : {}),
+        ...(tracing ? { tracing } : {}),
+      };
       return [name, new OutreachFunction(scope, pascalCase(name), props)];
     }),
   ) as Record<FunctionName, OutreachFunction>;

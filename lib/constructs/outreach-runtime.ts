@@ -18,9 +18,10 @@ import { createOutreachFunctions, type OutreachFunctions, wireOutreachFunctions 
 import { OutreachHttpApi } from './outreach-http-api.ts';
 import { OutreachSending } from './outreach-sending.ts';
 import { OutreachTriggers } from './outreach-triggers.ts';
+import type { ObservabilityProps } from './observability.ts';
 import { OutreachWorkflows } from './outreach-workflows.ts';
 
-export interface OutreachRuntimeProps {
+export interface OutreachRuntimeProps extends ObservabilityProps {
   /** Tables and event bus, usually from an `OutreachData` in a stateful stack. */
   readonly data: OutreachDataRefs;
   /** The From address of every email; its address or domain must be verified in SES. */
@@ -83,6 +84,7 @@ export interface OutreachRuntimeProps {
    */
   readonly targetsFile?: string;
 }
+
 
 /** Lambda allows 4 KB of environment per function; the targets get at most this much of it. */
 const MAX_TARGETS_JSON = 2048;
@@ -194,12 +196,14 @@ export class OutreachRuntime extends Construct {
       ...(props.sandboxRecipients ? { sandboxRecipients: props.sandboxRecipients } : {}),
     });
 
-    this.functions = createOutreachFunctions(this, props.functionsDir);
+    this.functions = createOutreachFunctions(this, props.functionsDir, props.tracing);
     this.stateMachines = new OutreachWorkflows(this, 'Workflows', {
       functions: this.functions,
       sending: this.sending,
       eventBus: this.eventBus,
       ...(props.workflowsDir ? { workflowsDir: props.workflowsDir } : {}),
+      ...(props.tracing ? { tracing: props.tracing } : {}),
+      ...(props.workflowLogLevel ? { workflowLogLevel: props.workflowLogLevel } : {}),
     }).stateMachines;
     const api = new OutreachHttpApi(this, 'Http', { functions: this.functions, ...(props.apiThrottle ? { throttle: props.apiThrottle } : {}) });
     this.httpApi = api.httpApi;

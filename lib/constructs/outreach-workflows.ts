@@ -11,9 +11,10 @@ import { acknowledgeNag } from '../nag.ts';
 import { pascalCase } from '../naming.ts';
 import { DEFAULT_WORKFLOWS_DIR } from '../paths.ts';
 import type { OutreachSending } from './outreach-sending.ts';
+import { stepFunctionsLogLevel, type ObservabilityProps } from './observability.ts';
 import { EVENT_BUS_PLACEHOLDER, inspectWorkflow } from './workflow-definition.ts';
 
-export interface OutreachWorkflowsProps {
+export interface OutreachWorkflowsProps extends ObservabilityProps {
   readonly functions: Readonly<Record<FunctionName, IFunction>>;
   readonly sending: OutreachSending;
   /** The product's bus: `${EventBusName}` in a definition, and the only bus its events:putEvents tasks are granted. */
@@ -24,6 +25,9 @@ export interface OutreachWorkflowsProps {
    */
   readonly workflowsDir?: string;
 }
+
+const SF1_REASON =
+  'Execution logs at ERROR by default: ALL logs every state transition and costs more than the transitions themselves. Failed executions are logged, every touchpoint records its outcome in the touchpoints table, and -c outreach:workflowLogLevel=ALL turns the full record on.';
 
 /**
  * One Standard state machine per ALL_WORKFLOWS entry (each touchpoint kind's, and each event workflow's), deployed from the same workflows/<name>.asl.json the local stack
@@ -57,10 +61,10 @@ export class OutreachWorkflows extends Construct {
         ...Object.fromEntries(functions.map(([placeholder, fn]) => [placeholder, fn.functionArn])),
         ...(usage.publishesEvents ? { [EVENT_BUS_PLACEHOLDER]: props.eventBus.eventBusName } : {}),
       },
-      tracingEnabled: true,
-      // Every state transition is logged (ALL), but never its input or output: those carry email addresses, names and
-      // rendered emails. The execution name is the touchpoint id, which is enough to follow one email end to end.
-      logs: { destination: logGroup, level: LogLevel.ALL, includeExecutionData: false },
+      tracingEnabled: props.tracing !== 'off',
+      // ERROR by default (ALL logs every transition and costs more than the transitions); never with input or output:
+      // those carry email addresses, names and rendered emails. The execution name is the touchpoint id.
+      logs: { destination: logGroup, level: stepFunctionsLogLevel(props.workflowLogLevel), includeExecutionData: false },
     });
     // The unqualified ARN only: fn.grantInvoke() would add `<arn>:*` (every version and alias).
     if (functions.length > 0) {
@@ -68,6 +72,9 @@ export class OutreachWorkflows extends Construct {
     }
     if (usage.sendsEmail) props.sending.grantSendEmail(machine);
     if (usage.publishesEvents) props.eventBus.grantPutEventsTo(machine);
+    if (stepFunctionsLogLevel(props.workflowLogLevel) !== LogLevel.ALL) {
+      acknowledgeNag(machine, 'AwsSolutions-SF1', SF1_REASON);
+    }
     acknowledgeNag(
       machine.role,
       'AwsSolutions-IAM5[Resource::*]',

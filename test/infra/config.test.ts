@@ -22,7 +22,18 @@ describe('deploy settings (CDK context)', () => {
       region: 'us-east-1',
       eventSource: DEFAULT_COMMERCE_EVENT_SOURCE,
       dispatchShards: DEFAULT_DISPATCH_SHARDS,
+      tracing: 'sampled',
+      workflowLogLevel: 'ERROR',
     });
+  });
+
+  it('takes the tracing mode and the workflow log level from context, and names a wrong one', () => {
+    expect(parseOutreachConfig({ ...valid, 'outreach:tracing': 'off', 'outreach:workflowLogLevel': 'all' })).toMatchObject({
+      tracing: 'off',
+      workflowLogLevel: 'ALL',
+    });
+    const problems = problemsOf({ ...valid, 'outreach:tracing': 'full', 'outreach:workflowLogLevel': 'VERBOSE' });
+    expect(problems.map((problem) => problem.split(' ')[0])).toEqual(['outreach:tracing', 'outreach:workflowLogLevel']);
   });
 
   it('accepts command-line strings and normalizes them', () => {

@@ -221,10 +221,10 @@ describe('stateless stack', () => {
     const machineStatements = (kind: WorkflowName) => statementsOfRole(template, logicalIdOf(synth.stateless.runtime.stateMachines[kind].role));
     const busName = () => synth.stateless.resolve(synth.stateful.data.eventBus.eventBusName) as { 'Fn::ImportValue'?: unknown };
 
-    it.each(Object.keys(ALL_WORKFLOWS))('%s is a Standard state machine with ALL-level logs without execution data, and tracing', (kind) => {
+    it.each(Object.keys(ALL_WORKFLOWS))('%s is a Standard state machine with ERROR-level logs (the default) without execution data, and tracing', (kind) => {
       expect(machine(kind)).toMatchObject({
         StateMachineType: 'STANDARD',
-        LoggingConfiguration: { Level: 'ALL', IncludeExecutionData: false, Destinations: [expect.anything()] },
+        LoggingConfiguration: { Level: 'ERROR', IncludeExecutionData: false, Destinations: [expect.anything()] },
         TracingConfiguration: { Enabled: true },
       });
       const logGroup = flat(machine(kind).LoggingConfiguration.Destinations[0].CloudWatchLogsLogGroup.LogGroupArn).replace(/^\$\{(\w+)\.Arn\}$/, '$1');
@@ -426,6 +426,28 @@ describe('stateless stack', () => {
     expect(template.findOutputs('MetricsTokenSecretName').MetricsTokenSecretName!.Value).toEqual(synth.stateless.resolve(synth.stateless.runtime.metricsToken.secretName));
     expect(JSON.stringify(template.findOutputs('MetricsTokenSecretName'))).toContain(`{"Ref":"${token}"}`);
     expect(flat(template.findOutputs('DashboardUrl').DashboardUrl!.Value)).toBe(`\${${logicalIdOf(synth.stateless.runtime.httpApi)}.ApiEndpoint}/dashboard`);
+  });
+});
+
+describe('observability from context', () => {
+  it('outreach:tracing=off and outreach:workflowLogLevel=ALL reach every function and state machine, with no X-Ray grant left', () => {
+    // Prepare
+    const { stateless } = synthOutreach({ context: { 'outreach:tracing': 'off', 'outreach:workflowLogLevel': 'ALL' } });
+
+    // Act
+    const template = Template.fromStack(stateless);
+    const functions = productFunctions(template.findResources('AWS::Lambda::Function'));
+    const machines = Object.values(template.findResources('AWS::StepFunctions::StateMachine'));
+    const xray = allStatements(template).filter((statement) => actionsOf(statement).some((action) => action.startsWith('xray:')));
+
+    // Assess
+    expect(functions.length).toBeGreaterThan(0);
+    for (const fn of functions) expect(fn.Properties.TracingConfig).toBeUndefined();
+    expect(machines).toHaveLength(Object.keys(ALL_WORKFLOWS).length);
+    for (const machine of machines) {
+      expect(machine.Properties).toMatchObject({ LoggingConfiguration: { Level: 'ALL', IncludeExecutionData: false }, TracingConfiguration: { Enabled: false } });
+    }
+    expect(xray).toEqual([]);
   });
 });
 
