@@ -31,8 +31,11 @@ export const IMPORT_REMINDERS_NOTE =
   'Reminders: without --table-campaigns (or CAMPAIGNS_TABLE) the import plans none; the daily renewal sweep plans each one ' +
   'about a day before it is due, so a reminder due within about a day of the import (or already past) is not sent.';
 
-/** How far back the catch-up re-sweeps: the sweep's window then covers every reminder day already swept and not over. */
-const CATCH_UP = 'P2D';
+/**
+ * How far back the catch-up re-sweeps: the sweep looks 27 h ahead of `since`, so its window is the reminder days that
+ * began in the last 24 hours, today's included at any hour (P2D left out today's after 21:00 UTC).
+ */
+const CATCH_UP = 'PT51H';
 
 /** Rows per importContracts call; progress goes to stderr after each batch of a bigger file. */
 export const IMPORT_BATCH = 1000;
