@@ -106,10 +106,10 @@ export class DynamoDbTouchpointRepository implements TouchpointRepository {
     });
   }
 
-  reschedule(t: TouchpointTransition & { dueAt: string; reason: string }): Promise<boolean> {
+  reschedule(t: TouchpointTransition & { dueAt: string; reason: string; sendDeferrals?: number }): Promise<boolean> {
+    const deferrals = t.sendDeferrals === undefined ? '' : ', sendDeferrals = :deferrals';
     return this.transition(t, {
-      update:
-        'SET #status = :pending, dueAt = :due, dueKey = :dueKey, generation = generation + :one, reason = :reason, updatedAt = :at',
+      update: `SET #status = :pending, dueAt = :due, dueKey = :dueKey, generation = generation + :one, reason = :reason, updatedAt = :at${deferrals}`,
       condition: '#status = :dispatched AND generation = :g',
       values: {
         ':pending': 'PENDING',
@@ -118,6 +118,7 @@ export class DynamoDbTouchpointRepository implements TouchpointRepository {
         ':dueKey': dueKeyOf(t.dueAt, t.touchpointId),
         ':one': 1,
         ':reason': t.reason,
+        ...(t.sendDeferrals === undefined ? {} : { ':deferrals': t.sendDeferrals }),
       },
     });
   }

@@ -88,6 +88,8 @@ export interface Touchpoint {
    * (core/metrics/model.ts surveySentDelta). Absent on surveys sent before the metrics existed: those are not counted.
    */
   surveyKind?: SurveyKind;
+  /** Sends deferred because SES kept throttling (record-outcome's DEFERRED); bounded by MAX_SEND_DEFERRALS. */
+  sendDeferrals?: number;
 }
 
 export interface TouchpointContext {

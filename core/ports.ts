@@ -84,8 +84,8 @@ export interface TouchpointRepository {
    * so the item comes back only if the workflow never records an outcome.
    */
   claimForDispatch(t: TouchpointTransition & { from: TouchpointStatus; leaseUntil: string }): Promise<boolean>;
-  /** DISPATCHED → PENDING at `dueAt` with generation + 1. */
-  reschedule(t: TouchpointTransition & { dueAt: string; reason: string }): Promise<boolean>;
+  /** DISPATCHED → PENDING at `dueAt` with generation + 1; `sendDeferrals` (a deferred send) is stored with it. */
+  reschedule(t: TouchpointTransition & { dueAt: string; reason: string; sendDeferrals?: number }): Promise<boolean>;
   /**
    * DISPATCHED → SENT | SKIPPED | FAILED; leaves the due index. `surveySend` (SENT of a survey, not a reminder):
    * stores `surveyKind` and appends `pendingCounts` to the touchpoint's pending metric counts in the same conditional

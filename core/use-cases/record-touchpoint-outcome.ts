@@ -41,10 +41,27 @@ export const outcomeRequestSchema = z.discriminatedUnion('outcome', [
     /** The Step Functions error object from a Catch: `{ Error, Cause }`. */
     error: z.object({ Error: z.string(), Cause: z.string().optional() }),
   }),
+  /** SES still throttled the send after the workflow's retries: nothing was sent. */
+  z.object({ ...base, outcome: z.literal('DEFERRED'), error: z.object({ Error: z.string(), Cause: z.string().optional() }) }),
 ]);
+
+/** Deferrals a throttled touchpoint may take before it is recorded FAILED (about 2 hours of backoff in all). */
+export const MAX_SEND_DEFERRALS = 8;
+const FIRST_DEFERRAL_SECONDS = 60;
+const MAX_DEFERRAL_SECONDS = 30 * 60;
+
+/**
+ * The delay before the `deferrals + 1`-th try: doubling from a minute, at most 30 minutes, with "equal jitter" (half
+ * fixed, half random) so a throttled launch does not come back all in the same minute.
+ */
+export function deferralDelaySeconds(deferrals: number, random: () => number = Math.random): number {
+  const ceiling = Math.min(MAX_DEFERRAL_SECONDS, FIRST_DEFERRAL_SECONDS * 2 ** deferrals);
+  return Math.round(ceiling / 2 + (ceiling / 2) * random());
+}
 export type OutcomeRequest = z.infer<typeof outcomeRequestSchema>;
 
 export interface OutcomeResult {
+  /** What was recorded: a DEFERRED request whose budget is spent is recorded FAILED. */
   outcome: OutcomeRequest['outcome'];
   /** False when the touchpoint had moved on (cancelled meanwhile, or a repeated call): nothing was written. */
   recorded: boolean;
@@ -59,6 +76,8 @@ export interface RecordOutcomeDeps {
   metrics?: CountSettler;
   /** Tokens of counter change ids; random by default. */
   newToken?: () => string;
+  /** The jitter of a deferral's backoff, in [0, 1); Math.random by default. */
+  random?: () => number;
 }
 
 /**
@@ -104,18 +123,46 @@ export async function recordTouchpointOutcome(request: OutcomeRequest, deps: Rec
         reason: request.reason,
       });
       break;
-    case 'FAILED': {
-      // The Cause of an SDK error can echo the request (the address); keep the error name and a short cause only.
-      const cause = (request.error.Cause ?? '').slice(0, 300);
-      recorded = await deps.touchpoints.complete({
-        ...transition,
-        status: 'FAILED',
-        reason: cause ? `${request.error.Error}: ${cause}` : request.error.Error,
-      });
+    case 'FAILED':
+      recorded = await deps.touchpoints.complete({ ...transition, status: 'FAILED', reason: failureReason(request.error) });
       break;
-    }
+    case 'DEFERRED':
+      return deferSend(request, transition, deps);
   }
   return { outcome: request.outcome, recorded };
+}
+
+// The Cause of an SDK error can echo the request (the address); keep the error name and a short cause only.
+function failureReason(error: { Error: string; Cause?: string | undefined }): string {
+  const cause = (error.Cause ?? '').slice(0, 300);
+  return cause ? `${error.Error}: ${cause}` : error.Error;
+}
+
+/**
+ * A send SES kept throttling: nothing was sent, so the touchpoint goes back to PENDING after a backoff, counting the
+ * deferral; once MAX_SEND_DEFERRALS are spent it is recorded FAILED with the reason (re-drive it with the CLI). Both
+ * writes are conditional on DISPATCHED and the generation, so a repeated call changes nothing.
+ */
+async function deferSend(
+  request: Extract<OutcomeRequest, { outcome: 'DEFERRED' }>,
+  transition: { touchpointId: string; generation: number; at: string },
+  deps: RecordOutcomeDeps,
+): Promise<OutcomeResult> {
+  const touchpoint = await deps.touchpoints.get(request.touchpointId);
+  if (touchpoint?.status !== 'DISPATCHED' || touchpoint.generation !== request.generation) return { outcome: 'DEFERRED', recorded: false };
+  const deferrals = touchpoint.sendDeferrals ?? 0;
+  if (deferrals >= MAX_SEND_DEFERRALS) {
+    const reason = `${failureReason(request.error)} (still throttled after ${MAX_SEND_DEFERRALS} deferrals)`;
+    return { outcome: 'FAILED', recorded: await deps.touchpoints.complete({ ...transition, status: 'FAILED', reason }) };
+  }
+  const delay = deferralDelaySeconds(deferrals, deps.random);
+  const recorded = await deps.touchpoints.reschedule({
+    ...transition,
+    dueAt: new Date(Date.parse(transition.at) + delay * 1000).toISOString(),
+    reason: `deferred: ${request.error.Error}`,
+    sendDeferrals: deferrals + 1,
+  });
+  return { outcome: 'DEFERRED', recorded };
 }
 
 /**

@@ -31,13 +31,13 @@ const logger = createLogger('record-outcome');
 const metrics = createMetrics();
 const OUTCOME_METRIC = { SENT: METRIC.emailsSent, SKIPPED: METRIC.emailsSkipped, FAILED: METRIC.emailsFailed } as const;
 
-/** Workflow task: record SENT, SKIPPED, RESCHEDULED or FAILED on the touchpoint. */
+/** Workflow task: record SENT, SKIPPED, RESCHEDULED, DEFERRED or FAILED on the touchpoint. */
 export const handler = async (event: unknown) => {
   const parsed = outcomeRequestSchema.safeParse(event);
   if (!parsed.success) throw new InvalidInputError(`outcome input is invalid: ${describeIssues(parsed.error.issues).join('; ')}`);
   const result = await recordTouchpointOutcome(parsed.data, deps);
   logger.info('touchpoint outcome', { touchpointId: parsed.data.touchpointId, ...result });
   // Counted once: a repeated call records nothing and counts nothing.
-  if (result.recorded && result.outcome !== 'RESCHEDULED') publishCounts(metrics, { [OUTCOME_METRIC[result.outcome]]: 1 });
+  if (result.recorded && result.outcome in OUTCOME_METRIC) publishCounts(metrics, { [OUTCOME_METRIC[result.outcome as keyof typeof OUTCOME_METRIC]]: 1 });
   return result;
 };

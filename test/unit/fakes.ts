@@ -187,7 +187,7 @@ export class InMemoryTouchpoints implements TouchpointRepository {
     return true;
   }
 
-  async reschedule(t: TouchpointTransition & { dueAt: string; reason: string }) {
+  async reschedule(t: TouchpointTransition & { dueAt: string; reason: string; sendDeferrals?: number }) {
     const item = this.expect(t, 'DISPATCHED');
     if (!item) return false;
     Object.assign(item, {
@@ -197,6 +197,7 @@ export class InMemoryTouchpoints implements TouchpointRepository {
       generation: item.generation + 1,
       reason: t.reason,
       updatedAt: t.at,
+      ...(t.sendDeferrals === undefined ? {} : { sendDeferrals: t.sendDeferrals }),
     });
     return true;
   }

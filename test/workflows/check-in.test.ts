@@ -64,6 +64,7 @@ const DEFAULT_FAKES: Record<string, Fake> = {
   RecordRescheduled: () => lambdaResult({ outcome: 'RESCHEDULED', recorded: true }),
   RecordSkipped: () => lambdaResult({ outcome: 'SKIPPED', recorded: true }),
   RecordFailure: () => lambdaResult({ outcome: 'FAILED', recorded: true }),
+  RecordDeferred: () => lambdaResult({ outcome: 'DEFERRED', recorded: true }),
 };
 
 /** The request a fake Lambda task should have received: `lambda:invoke` parameters for the function. */
@@ -226,6 +227,27 @@ describe('check-in workflow', () => {
     expect(run.calls.SendEmail).toEqual([renderedEmail, renderedEmail, renderedEmail]);
     expect(run.calls.RecordSent).toEqual([recordOutcome({ outcome: 'SENT', messageId: '0100019a-after-throttling' })]);
     expect(run.calls.RecordFailure).toBeUndefined();
+  });
+
+  it('throttling that outlasts the retries defers the touchpoint (DEFERRED, not FAILED) and the execution succeeds', async () => {
+    // Prepare
+    const fakes: Record<string, Fake> = {
+      SendEmail: () => {
+        throw namedError('SesV2.TooManyRequestsException', 'Maximum sending rate exceeded.');
+      },
+    };
+
+    // Act
+    const run = await runCheckIn(fakes);
+
+    // Assess
+    expect(run.status).toBe('SUCCEEDED');
+    expect(run.calls.SendEmail).toHaveLength(7);
+    expect(run.calls.RecordDeferred).toEqual([
+      recordOutcome({ outcome: 'DEFERRED', error: { Error: 'SesV2.TooManyRequestsException', Cause: 'Maximum sending rate exceeded.' } }),
+    ]);
+    expect(run.calls.RecordFailure).toBeUndefined();
+    expect(run.calls.RecordSent).toBeUndefined();
   });
 
   // Step Functions names SDK errors <Service>.<Error>Exception, adding the suffix where the API's own name has none.

@@ -108,7 +108,8 @@ export function sendWorkflow(variant: SendWorkflowVariant): JsonObject {
         next: 'SendEmail',
       }),
       SendEmail: {
-        Comment: 'Only throttling is retried: a rejected request was not sent, while a retry after an ambiguous failure could send twice',
+        Comment:
+          'Only throttling is retried (a throttled request was not sent, while a retry after an ambiguous failure could send twice); throttling that outlasts the retries defers the touchpoint instead of failing it',
         Type: 'Task',
         Resource: 'arn:aws:states:::aws-sdk:sesv2:sendEmail',
         Parameters: {
@@ -122,7 +123,7 @@ export function sendWorkflow(variant: SendWorkflowVariant): JsonObject {
         ResultPath: '$.sent',
         TimeoutSeconds: TASK_TIMEOUT_SECONDS,
         Retry: [copy(SES_THROTTLING)],
-        Catch: catchAll('RecordFailure'),
+        Catch: [{ ErrorEquals: [...SES_THROTTLING.ErrorEquals], ResultPath: '$.error', Next: 'RecordDeferred' }, ...(catchAll('RecordFailure') as Json[])],
         Next: 'RecordSent',
       },
       RecordSent: recordOutcome('SENT', { 'messageId.$': '$.sent.MessageId', ...variant.recordSentExtra }, 'Done', variant.recordSentComment),
@@ -132,6 +133,12 @@ export function sendWorkflow(variant: SendWorkflowVariant): JsonObject {
         'Done',
       ),
       RecordSkipped: recordOutcome('SKIPPED', { 'reason.$': '$.check.Payload.reason' }, 'Done'),
+      RecordDeferred: recordOutcome(
+        'DEFERRED',
+        { 'error.$': '$.error' },
+        'Done',
+        'Still throttled after the retries: back to PENDING with backoff, or FAILED once the deferral budget is spent',
+      ),
       RecordFailure: recordOutcome('FAILED', { 'error.$': '$.error' }, variant.failState),
       Done: { Type: 'Succeed' },
       UnknownDecision: {

@@ -296,6 +296,22 @@ describe('DynamoDbTouchpointRepository transitions', () => {
     });
   });
 
+  it('a deferred send stores its deferral count in the same conditional reschedule', async () => {
+    // Prepare
+    ddb.on(UpdateCommand).resolves({});
+
+    // Act
+    await repository().reschedule({ touchpointId: id, generation: 3, at: AT, dueAt: '2025-06-10T12:01:00.000Z', reason: 'deferred: SesV2.TooManyRequestsException', sendDeferrals: 4 });
+
+    // Assess
+    expect(ddb).toHaveReceivedCommandExactlyOnceWith(UpdateCommand, {
+      UpdateExpression:
+        'SET #status = :pending, dueAt = :due, dueKey = :dueKey, generation = generation + :one, reason = :reason, updatedAt = :at, sendDeferrals = :deferrals',
+      ConditionExpression: '#status = :dispatched AND generation = :g',
+      ExpressionAttributeValues: expect.objectContaining({ ':deferrals': 4, ':g': 3, ':dueKey': `2025-06-10T12:01:00.000Z#${id}` }),
+    });
+  });
+
   it('reschedule moves DISPATCHED back to PENDING at the new due time with generation + 1', async () => {
     // Prepare
     ddb.on(UpdateCommand).resolves({});
