@@ -266,6 +266,23 @@ export class RecordingWorkflows implements WorkflowStarter {
 }
 
 /** The checked-in check-in campaign, with overrides for a test. */
+/** A PENDING check-in touchpoint due 2026-11-23 10:00 UTC, created three days before. */
+export function pendingTouchpoint(touchpointId: string, overrides: Partial<Touchpoint> = {}): Touchpoint {
+  return {
+    touchpointId,
+    campaignId: 'post-purchase-check-in',
+    kind: 'check-in',
+    customerId: 'c-1',
+    dueAt: '2026-11-23T10:00:00.000Z',
+    status: 'PENDING',
+    generation: 0,
+    context: {},
+    createdAt: '2026-11-20T10:00:00.000Z',
+    updatedAt: '2026-11-20T10:00:00.000Z',
+    ...overrides,
+  };
+}
+
 export function checkInCampaign(overrides: Partial<Campaign> = {}): Campaign {
   const [campaign] = loadCampaignDirectory('campaigns');
   if (!campaign) throw new Error('campaigns/ has no campaign');

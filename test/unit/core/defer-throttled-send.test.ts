@@ -3,26 +3,12 @@
  * with a growing, jittered backoff, and only a spent deferral budget ends it FAILED with the reason.
  */
 import { beforeEach, describe, expect, it } from 'vitest';
-import type { Touchpoint } from '../../../core/model.ts';
 import { deferralDelaySeconds, MAX_SEND_DEFERRALS, recordTouchpointOutcome } from '../../../core/use-cases/record-touchpoint-outcome.ts';
-import { InMemoryTouchpoints } from '../fakes.ts';
+import { InMemoryTouchpoints, pendingTouchpoint } from '../fakes.ts';
 
 const ID = 'tp-throttled';
 const THROTTLED = { Error: 'SesV2.TooManyRequestsException', Cause: 'Maximum sending rate exceeded.' };
 
-const touchpoint = (overrides: Partial<Touchpoint> = {}): Touchpoint => ({
-  touchpointId: ID,
-  campaignId: 'post-purchase-check-in',
-  kind: 'check-in',
-  customerId: 'c-1',
-  dueAt: '2026-11-23T10:00:00.000Z',
-  status: 'PENDING',
-  generation: 0,
-  context: {},
-  createdAt: '2026-11-20T10:00:00.000Z',
-  updatedAt: '2026-11-20T10:00:00.000Z',
-  ...overrides,
-});
 
 describe('deferring a throttled send', () => {
   let touchpoints: InMemoryTouchpoints;
@@ -36,7 +22,7 @@ describe('deferring a throttled send', () => {
 
   beforeEach(async () => {
     touchpoints = new InMemoryTouchpoints();
-    await touchpoints.create(touchpoint());
+    await touchpoints.create(pendingTouchpoint(ID));
   });
 
   it('goes back to PENDING, in the due index, after a minute or less, counting the deferral', async () => {

@@ -3,23 +3,11 @@ import { signLink } from '../../../core/links.ts';
 import type { Touchpoint } from '../../../core/model.ts';
 import { outcomeRequestSchema, recordTouchpointOutcome } from '../../../core/use-cases/record-touchpoint-outcome.ts';
 import { unsubscribeCustomer } from '../../../core/use-cases/unsubscribe-customer.ts';
-import { InMemoryCustomers, InMemoryTouchpoints } from '../fakes.ts';
+import { InMemoryCustomers, InMemoryTouchpoints, pendingTouchpoint } from '../fakes.ts';
 import { InMemoryMetricsCounters, InMemoryPendingCounts } from '../metrics/fake-counters.ts';
 import { FaultyPendingCounts, Faults, SimulatedCrash } from '../surveys/fakes.ts';
 
-const tp = (id: string, overrides: Partial<Touchpoint> = {}): Touchpoint => ({
-  touchpointId: id,
-  campaignId: 'post-purchase-check-in',
-  kind: 'check-in',
-  customerId: 'c-1',
-  dueAt: '2026-11-23T10:00:00.000Z',
-  status: 'PENDING',
-  generation: 0,
-  context: {},
-  createdAt: '2026-11-20T10:00:00.000Z',
-  updatedAt: '2026-11-20T10:00:00.000Z',
-  ...overrides,
-});
+const tp = pendingTouchpoint;
 
 describe('recordTouchpointOutcome', () => {
   let touchpoints: InMemoryTouchpoints;
