@@ -8,7 +8,7 @@ import {
 } from '../metrics/counters.ts';
 import { surveySentDelta } from '../metrics/model.ts';
 import type { Touchpoint } from '../model.ts';
-import type { TouchpointRepository } from '../ports.ts';
+import type { TouchpointRepository, TouchpointTransition } from '../ports.ts';
 import { addDuration, toUtcIso } from '../schedule.ts';
 import { SURVEY_KINDS, type SurveyKind } from '../surveys/scales.ts';
 import { surveyReminderIdFor } from '../touchpoint-id.ts';
@@ -145,7 +145,7 @@ function failureReason(error: { Error: string; Cause?: string | undefined }): st
  */
 async function deferSend(
   request: Extract<OutcomeRequest, { outcome: 'DEFERRED' }>,
-  transition: { touchpointId: string; generation: number; at: string },
+  transition: TouchpointTransition,
   deps: RecordOutcomeDeps,
 ): Promise<OutcomeResult> {
   const touchpoint = await deps.touchpoints.get(request.touchpointId);
@@ -158,7 +158,7 @@ async function deferSend(
   const delay = deferralDelaySeconds(deferrals, deps.random);
   const recorded = await deps.touchpoints.reschedule({
     ...transition,
-    dueAt: new Date(Date.parse(transition.at) + delay * 1000).toISOString(),
+    dueAt: addDuration(transition.at, `PT${delay}S`),
     reason: `deferred: ${request.error.Error}`,
     sendDeferrals: deferrals + 1,
   });

@@ -8,7 +8,7 @@ import { createLogger } from '../../adapters/logger.ts';
 import { createMetrics, METRIC, publishCounts } from '../../adapters/metrics.ts';
 import { describeIssues, InvalidInputError } from '../../core/errors.ts';
 import { TABLES } from '../../core/topology.ts';
-import { outcomeRequestSchema, recordTouchpointOutcome } from '../../core/use-cases/record-touchpoint-outcome.ts';
+import { outcomeRequestSchema, recordTouchpointOutcome, type OutcomeResult } from '../../core/use-cases/record-touchpoint-outcome.ts';
 
 const env = parseEnv({
   TOUCHPOINTS_TABLE: envString,
@@ -29,7 +29,8 @@ const deps = {
 };
 const logger = createLogger('record-outcome');
 const metrics = createMetrics();
-const OUTCOME_METRIC = { SENT: METRIC.emailsSent, SKIPPED: METRIC.emailsSkipped, FAILED: METRIC.emailsFailed } as const;
+/** RESCHEDULED and DEFERRED are not counted: the touchpoint is PENDING again. */
+const OUTCOME_METRIC: Partial<Record<OutcomeResult['outcome'], string>> = { SENT: METRIC.emailsSent, SKIPPED: METRIC.emailsSkipped, FAILED: METRIC.emailsFailed };
 
 /** Workflow task: record SENT, SKIPPED, RESCHEDULED, DEFERRED or FAILED on the touchpoint. */
 export const handler = async (event: unknown) => {
@@ -38,6 +39,7 @@ export const handler = async (event: unknown) => {
   const result = await recordTouchpointOutcome(parsed.data, deps);
   logger.info('touchpoint outcome', { touchpointId: parsed.data.touchpointId, ...result });
   // Counted once: a repeated call records nothing and counts nothing.
-  if (result.recorded && result.outcome in OUTCOME_METRIC) publishCounts(metrics, { [OUTCOME_METRIC[result.outcome as keyof typeof OUTCOME_METRIC]]: 1 });
+  const metric = OUTCOME_METRIC[result.outcome];
+  if (result.recorded && metric) publishCounts(metrics, { [metric]: 1 });
   return result;
 };

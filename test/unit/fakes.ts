@@ -265,7 +265,6 @@ export class RecordingWorkflows implements WorkflowStarter {
   }
 }
 
-/** The checked-in check-in campaign, with overrides for a test. */
 /** A PENDING check-in touchpoint due 2026-11-23 10:00 UTC, created three days before. */
 export function pendingTouchpoint(touchpointId: string, overrides: Partial<Touchpoint> = {}): Touchpoint {
   return {
@@ -283,6 +282,7 @@ export function pendingTouchpoint(touchpointId: string, overrides: Partial<Touch
   };
 }
 
+/** The checked-in check-in campaign, with overrides for a test. */
 export function checkInCampaign(overrides: Partial<Campaign> = {}): Campaign {
   const [campaign] = loadCampaignDirectory('campaigns');
   if (!campaign) throw new Error('campaigns/ has no campaign');

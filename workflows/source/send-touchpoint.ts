@@ -31,7 +31,9 @@ export interface SendWorkflowVariant {
 
 const TASK_TIMEOUT_SECONDS = 30;
 
-const catchAll = (next: string): Json => [{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: next }];
+/** A catcher that keeps the error at `$.error` for the step that records it. */
+const catcher = (errors: readonly string[], next: string): Json => ({ ErrorEquals: [...errors], ResultPath: '$.error', Next: next });
+const catchAll = (next: string): Json[] => [catcher(['States.ALL'], next)];
 
 const copy = <T>(value: T): Json => structuredClone(value) as unknown as Json;
 
@@ -123,7 +125,7 @@ export function sendWorkflow(variant: SendWorkflowVariant): JsonObject {
         ResultPath: '$.sent',
         TimeoutSeconds: TASK_TIMEOUT_SECONDS,
         Retry: [copy(SES_THROTTLING)],
-        Catch: [{ ErrorEquals: [...SES_THROTTLING.ErrorEquals], ResultPath: '$.error', Next: 'RecordDeferred' }, ...(catchAll('RecordFailure') as Json[])],
+        Catch: [catcher(SES_THROTTLING.ErrorEquals, 'RecordDeferred'), ...catchAll('RecordFailure')],
         Next: 'RecordSent',
       },
       RecordSent: recordOutcome('SENT', { 'messageId.$': '$.sent.MessageId', ...variant.recordSentExtra }, 'Done', variant.recordSentComment),
