@@ -98,11 +98,33 @@ export class DynamoDbTouchpointRepository implements TouchpointRepository {
     return touchpoints;
   }
 
-  claimForDispatch(t: TouchpointTransition & { from: TouchpointStatus; leaseUntil: string }): Promise<boolean> {
+  claimForDispatch(t: Parameters<TouchpointRepository['claimForDispatch']>[0]): Promise<boolean> {
+    const redispatch = t.redispatch === undefined ? '' : `, generation = generation + :one, ${t.redispatch} = if_not_exists(${t.redispatch}, :zero) + :one`;
     return this.transition(t, {
-      update: 'SET #status = :dispatched, dueKey = :lease, dispatchedAt = :at, updatedAt = :at',
+      update: `SET #status = :dispatched, dueKey = :lease, dispatchedAt = :at, updatedAt = :at${redispatch}`,
       condition: '#status = :from AND generation = :g',
-      values: { ':dispatched': 'DISPATCHED', ':from': t.from, ':lease': dueKeyOf(t.leaseUntil, t.touchpointId) },
+      values: {
+        ':dispatched': 'DISPATCHED',
+        ':from': t.from,
+        ':lease': dueKeyOf(t.leaseUntil, t.touchpointId),
+        ...(t.redispatch === undefined ? {} : { ':one': 1, ':zero': 0 }),
+      },
+    });
+  }
+
+  claimForSending(t: Parameters<TouchpointRepository['claimForSending']>[0]): Promise<boolean> {
+    return this.transition(t, {
+      update: 'SET #status = :sending, dueKey = :lease, attemptId = :attempt, sendPlan = :plan, updatedAt = :at',
+      condition: '#status = :dispatched AND generation = :g',
+      values: { ':sending': 'SENDING', ':dispatched': 'DISPATCHED', ':lease': dueKeyOf(t.leaseUntil, t.touchpointId), ':attempt': t.attemptId, ':plan': t.sendPlan },
+    });
+  }
+
+  markUnconfirmed(t: Parameters<TouchpointRepository['markUnconfirmed']>[0]): Promise<boolean> {
+    return this.transition(t, {
+      update: 'SET #status = :unconfirmed, dueKey = :until, reason = :reason, updatedAt = :at',
+      condition: '#status = :sending AND generation = :g',
+      values: { ':unconfirmed': 'UNCONFIRMED', ':sending': 'SENDING', ':until': dueKeyOf(t.until, t.touchpointId), ':reason': t.reason },
     });
   }
 
@@ -110,10 +132,11 @@ export class DynamoDbTouchpointRepository implements TouchpointRepository {
     const deferrals = t.sendDeferrals === undefined ? '' : ', sendDeferrals = :deferrals';
     return this.transition(t, {
       update: `SET #status = :pending, dueAt = :due, dueKey = :dueKey, generation = generation + :one, reason = :reason, updatedAt = :at${deferrals}`,
-      condition: '#status = :dispatched AND generation = :g',
+      condition: '#status IN (:dispatched, :sending) AND generation = :g',
       values: {
         ':pending': 'PENDING',
         ':dispatched': 'DISPATCHED',
+        ':sending': 'SENDING',
         ':due': t.dueAt,
         ':dueKey': dueKeyOf(t.dueAt, t.touchpointId),
         ':one': 1,
@@ -125,7 +148,13 @@ export class DynamoDbTouchpointRepository implements TouchpointRepository {
 
   complete(t: Parameters<TouchpointRepository['complete']>[0]): Promise<boolean> {
     const sets = ['#status = :status', 'updatedAt = :at', 'expiresAt = :expires'];
-    const values: Record<string, unknown> = { ':status': t.status, ':dispatched': 'DISPATCHED', ':expires': expiresAt(t.at) };
+    const values: Record<string, unknown> = {
+      ':status': t.status,
+      ':dispatched': 'DISPATCHED',
+      ':sending': 'SENDING',
+      ':unconfirmed': 'UNCONFIRMED',
+      ':expires': expiresAt(t.at),
+    };
     if (t.status === 'SENT') {
       sets.push('sentAt = :at', 'messageId = :messageId');
       values[':messageId'] = t.messageId;
@@ -146,7 +175,8 @@ export class DynamoDbTouchpointRepository implements TouchpointRepository {
     }
     return this.transition(t, {
       update: `SET ${sets.join(', ')} REMOVE dueShard, dueKey`,
-      condition: '#status = :dispatched AND generation = :g',
+      // SKIPPED only ever follows DISPATCHED; SENT follows SENDING or UNCONFIRMED (SES's Send event); FAILED any of them.
+      condition: '#status IN (:dispatched, :sending, :unconfirmed) AND generation = :g',
       values,
     });
   }
@@ -158,12 +188,13 @@ export class DynamoDbTouchpointRepository implements TouchpointRepository {
           TableName: this.tableName,
           Key: { touchpointId },
           UpdateExpression: 'SET #status = :cancelled, reason = :reason, updatedAt = :at, expiresAt = :expires REMOVE dueShard, dueKey',
-          ConditionExpression: '#status IN (:pending, :dispatched)',
+          ConditionExpression: '#status IN (:pending, :dispatched, :unconfirmed)',
           ExpressionAttributeNames: { '#status': 'status' },
           ExpressionAttributeValues: {
             ':cancelled': 'CANCELLED',
             ':pending': 'PENDING',
             ':dispatched': 'DISPATCHED',
+            ':unconfirmed': 'UNCONFIRMED',
             ':reason': reason,
             ':at': at,
             ':expires': expiresAt(at),

@@ -17,6 +17,10 @@ export const METRIC = {
   complaints: 'Complaints',
   surveyAnswers: 'SurveyAnswers',
   detractorAlerts: 'DetractorAlerts',
+  /** Touchpoints due and not started after a dispatch run (the send-rate budget was spent, or dispatch is behind). */
+  dispatchBacklog: 'DispatchBacklog',
+  /** How late the oldest due touchpoint is after a dispatch run, in seconds. */
+  oldestDueAge: 'OldestDueAgeSeconds',
 } as const;
 export type MetricName = (typeof METRIC)[keyof typeof METRIC];
 

@@ -82,6 +82,24 @@ export const emailComplaintSchema = z.object({
   complaint: z.object({ complaintFeedbackType: z.string().optional() }).passthrough(),
   mail: z.object({ messageId: z.string(), tags: sesTags }),
 });
+/**
+ * SES's Send event ("Email Sent"): SES accepted a message. Ours carry the touchpoint id and the generation that sent
+ * it (tags set by the render and send steps); it settles a send whose answer was lost (docs/decisions.md).
+ */
+export const emailSentEventSchema = z.object({
+  'detail-type': z.literal('Email Sent'),
+  source: z.literal('aws.ses'),
+  time: isoDateTime,
+  detail: z.object({
+    eventType: z.literal('Send'),
+    mail: z.object({
+      messageId: z.string().min(1),
+      timestamp: isoDateTime.optional(),
+      tags: z.object({ touchpointId: z.tuple([z.string().min(1)]), generation: z.tuple([z.string().regex(/^\d{1,9}$/, 'must be a whole number')]) }).loose(),
+    }),
+  }),
+});
+export type EmailSentEvent = z.infer<typeof emailSentEventSchema>;
 export type EmailBounced = z.infer<typeof emailBouncedSchema>;
 export type EmailComplaint = z.infer<typeof emailComplaintSchema>;
 

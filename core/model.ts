@@ -45,8 +45,14 @@ export interface LatestSurveyAnswer {
   answeredAt: string;
 }
 
-/** `HELD_OUT`: the customer is in the campaign's holdout; written at planning, terminal, never in the due index. */
-export const TOUCHPOINT_STATUSES = ['PENDING', 'DISPATCHED', 'SENT', 'SKIPPED', 'FAILED', 'CANCELLED', 'HELD_OUT'] as const;
+/**
+ * `DISPATCHED`: its workflow was started; nothing was sent yet. `SENDING`: the send step claimed it (one attempt id)
+ * and is calling SES. `UNCONFIRMED`: the SES call may have reached SES but gave no answer (a reset connection, a lost
+ * response, a crash): it is settled by SES's own Send event, or, when none comes in time, sent again (see
+ * docs/decisions.md). `HELD_OUT`: the customer is in the campaign's holdout; written at planning, terminal, never in
+ * the due index.
+ */
+export const TOUCHPOINT_STATUSES = ['PENDING', 'DISPATCHED', 'SENDING', 'UNCONFIRMED', 'SENT', 'SKIPPED', 'FAILED', 'CANCELLED', 'HELD_OUT'] as const;
 export type TouchpointStatus = (typeof TOUCHPOINT_STATUSES)[number];
 
 /** What a touchpoint sends; each kind has its workflow (core/topology.ts WORKFLOWS). */
@@ -88,8 +94,24 @@ export interface Touchpoint {
    * (core/metrics/model.ts surveySentDelta). Absent on surveys sent before the metrics existed: those are not counted.
    */
   surveyKind?: SurveyKind;
-  /** Sends deferred because SES kept throttling (record-outcome's DEFERRED); bounded by MAX_SEND_DEFERRALS. */
+  /** Sends deferred because SES throttled them or they did not reach SES (record-outcome's DEFERRED); bounded by MAX_SEND_DEFERRALS. */
   sendDeferrals?: number;
+  /** The send attempt that claimed it (SENDING, UNCONFIRMED, SENT): the workflow execution and a random part. */
+  attemptId?: string;
+  /** What recording SENT needs when SES's Send event, not the workflow, settles the send: the survey it sends. */
+  sendPlan?: { survey?: SentSurvey };
+  /** Times it was started again because its workflow ended without an outcome; bounded by MAX_REDISPATCHES. */
+  redispatches?: number;
+  /** UNCONFIRMED sends that no SES event settled and that were therefore sent again; bounded by MAX_UNCONFIRMED_RESENDS. */
+  unconfirmedResends?: number;
+}
+
+/** A survey send as the workflow passes it to the send and record steps (the eligibility message's `survey`). */
+export interface SentSurvey {
+  surveyId: string;
+  reminder: boolean;
+  reminderAfter?: string | undefined;
+  scale?: SurveyKind | undefined;
 }
 
 export interface TouchpointContext {
@@ -117,4 +139,4 @@ export interface ContractContext {
 }
 
 /** Statuses from which a touchpoint can still be cancelled. */
-export const CANCELLABLE_STATUSES: readonly TouchpointStatus[] = ['PENDING', 'DISPATCHED'];
+export const CANCELLABLE_STATUSES: readonly TouchpointStatus[] = ['PENDING', 'DISPATCHED', 'UNCONFIRMED'];

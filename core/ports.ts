@@ -80,16 +80,33 @@ export interface TouchpointRepository {
   listDueBefore(shard: number, until: string, limit: number, startKey?: string): Promise<DuePage>;
   listByCustomer(customerId: string): Promise<Touchpoint[]>;
   /**
-   * PENDING → DISPATCHED (or DISPATCHED → DISPATCHED, renewing an expired lease), moving its due key to `leaseUntil`
-   * so the item comes back only if the workflow never records an outcome.
+   * PENDING → DISPATCHED, moving its due key to `leaseUntil` so the item comes back only if the workflow never records
+   * an outcome. With `redispatch` (a lease that ran out on DISPATCHED, or an UNCONFIRMED send no SES event settled):
+   * `from` → DISPATCHED with generation + 1, so the old execution's writes no longer match, counting `redispatch`.
    */
-  claimForDispatch(t: TouchpointTransition & { from: TouchpointStatus; leaseUntil: string }): Promise<boolean>;
-  /** DISPATCHED → PENDING at `dueAt` with generation + 1; `sendDeferrals` (a deferred send) is stored with it. */
+  claimForDispatch(
+    t: TouchpointTransition & { from: TouchpointStatus; leaseUntil: string; redispatch?: 'redispatches' | 'unconfirmedResends' },
+  ): Promise<boolean>;
+  /**
+   * DISPATCHED → SENDING for one send attempt (`attemptId`), moving the due key to `leaseUntil`: a second run of the
+   * same workflow (Express runs at least once) finds it claimed and sends nothing. `sendPlan` is kept for settling the
+   * send from SES's events.
+   */
+  claimForSending(t: TouchpointTransition & { attemptId: string; leaseUntil: string; sendPlan: NonNullable<Touchpoint['sendPlan']> }): Promise<boolean>;
+  /**
+   * SENDING → UNCONFIRMED: the SES call may have reached SES. Its due key moves to `until`, when dispatch sends it again
+   * unless SES's Send event settled it SENT meanwhile.
+   */
+  markUnconfirmed(t: TouchpointTransition & { until: string; reason: string }): Promise<boolean>;
+  /**
+   * DISPATCHED (RESCHEDULED) or SENDING (DEFERRED: the send did not reach SES) → PENDING at `dueAt` with generation + 1;
+   * `sendDeferrals` is stored with it.
+   */
   reschedule(t: TouchpointTransition & { dueAt: string; reason: string; sendDeferrals?: number }): Promise<boolean>;
   /**
-   * DISPATCHED → SENT | SKIPPED | FAILED; leaves the due index. `surveySend` (SENT of a survey, not a reminder):
-   * stores `surveyKind` and appends `pendingCounts` to the touchpoint's pending metric counts in the same conditional
-   * write, so the send is counted exactly when it is recorded (core/metrics/counters.ts).
+   * DISPATCHED, SENDING or UNCONFIRMED → SENT | SKIPPED | FAILED; leaves the due index. `surveySend` (SENT of a survey,
+   * not a reminder): stores `surveyKind` and appends `pendingCounts` to the touchpoint's pending metric counts in the
+   * same conditional write, so the send is counted exactly when it is recorded (core/metrics/counters.ts).
    */
   complete(
     t: TouchpointTransition & {
@@ -99,7 +116,7 @@ export interface TouchpointRepository {
       surveySend?: { surveyKind: SurveyKind; pendingCounts: readonly CounterChange[] };
     },
   ): Promise<boolean>;
-  /** PENDING | DISPATCHED → CANCELLED, whatever the generation; leaves the due index. */
+  /** PENDING | DISPATCHED | UNCONFIRMED → CANCELLED, whatever the generation; leaves the due index. */
   cancel(touchpointId: string, reason: string, at: string): Promise<boolean>;
   /**
    * CANCELLED → `touchpoint` (PENDING, in the due index) with the stored generation + 1, so its execution gets a new

@@ -10,6 +10,7 @@ export const FUNCTION_NAMES = [
   'dispatch-due',
   'check-eligibility',
   'render-email',
+  'send-email',
   'record-outcome',
   'unsubscribe',
   'survey-answer',
@@ -35,6 +36,8 @@ export const DETAIL_TYPES = {
   /** From SES (source `aws.ses`), through the configuration set's EventBridge destination. */
   emailBounced: 'Email Bounced',
   emailComplaint: 'Email Complaint Received',
+  /** SES accepted a message: settles a send whose answer was lost (UNCONFIRMED). */
+  emailSent: 'Email Sent',
   contractStarted: 'Contract Started',
   contractUpdated: 'Contract Updated',
   /** A renewal: the contract runs on to a new end date. */
@@ -82,6 +85,14 @@ export const EVENT_RULES: readonly EventRuleSpec[] = [
     source: 'aws.ses',
     detailTypes: [DETAIL_TYPES.emailBounced, DETAIL_TYPES.emailComplaint],
     target: 'ingest-event',
+  },
+  {
+    name: 'ses-sends',
+    description: "SES's Send events settle sends whose answer was lost (a touchpoint SENDING or UNCONFIRMED becomes SENT)",
+    bus: 'default',
+    source: 'aws.ses',
+    detailTypes: [DETAIL_TYPES.emailSent],
+    target: 'record-outcome',
   },
   {
     name: 'survey-answers',
@@ -187,11 +198,15 @@ export const ALL_WORKFLOWS: Readonly<Record<WorkflowName, string>> = { ...WORKFL
 export const WORKFLOW_FUNCTION_PLACEHOLDERS: Readonly<Record<string, FunctionName>> = {
   CheckEligibilityFunctionArn: 'check-eligibility',
   RenderEmailFunctionArn: 'render-email',
+  SendEmailFunctionArn: 'send-email',
   RecordOutcomeFunctionArn: 'record-outcome',
   DetractorAlertFunctionArn: 'detractor-alert',
 };
 
 /** Environment variables, by name. Every handler parses the ones it needs when its module loads. */
+/** The share of the account's SES maximum send rate dispatch uses unless configured (context outreach:sendRateShare). */
+export const DEFAULT_SEND_RATE_SHARE = 0.9;
+
 export const ENV = {
   customersTable: 'CUSTOMERS_TABLE',
   touchpointsTable: 'TOUCHPOINTS_TABLE',
@@ -200,6 +215,10 @@ export const ENV = {
   /** JSON object: touchpoint kind → state machine ARN. */
   workflowArns: 'WORKFLOW_ARNS',
   dispatchShards: 'DISPATCH_SHARDS',
+  /** The share of the account's SES maximum send rate dispatch may use (0 < share ≤ 1). */
+  sendRateShare: 'SEND_RATE_SHARE',
+  /** An upper bound on sends per second whatever SES allows; empty: none. */
+  maxSendsPerSecond: 'MAX_SENDS_PER_SECOND',
   senderAddress: 'SENDER_ADDRESS',
   configurationSet: 'SES_CONFIGURATION_SET',
   publicBaseUrl: 'PUBLIC_BASE_URL',

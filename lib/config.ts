@@ -4,7 +4,7 @@
  */
 import type { IConstruct } from 'constructs';
 import { z } from 'zod';
-import { DEFAULT_COMMERCE_EVENT_SOURCE, DEFAULT_DISPATCH_SHARDS } from '../core/topology.ts';
+import { DEFAULT_COMMERCE_EVENT_SOURCE, DEFAULT_DISPATCH_SHARDS, DEFAULT_SEND_RATE_SHARE } from '../core/topology.ts';
 import { DEFAULT_TRACING, DEFAULT_WORKFLOW_LOG_LEVEL, TRACING_MODES, WORKFLOW_LOG_LEVELS } from './constructs/observability.ts';
 
 export const CONTEXT_PREFIX = 'outreach:';
@@ -39,6 +39,8 @@ const settingsSchema = z.object({
     (value) => unsetIfEmpty(value) ?? DEFAULT_DISPATCH_SHARDS,
     z.coerce.number().int().min(1).max(MAX_DISPATCH_SHARDS),
   ),
+  sendRateShare: z.preprocess((value) => unsetIfEmpty(value) ?? DEFAULT_SEND_RATE_SHARE, z.coerce.number().gt(0).max(1)),
+  maxSendsPerSecond: optional(z.coerce.number().positive().max(100_000)),
   account: optional(z.coerce.string().regex(/^\d{12}$/)),
   sesIdentity: optional(
     z
@@ -70,6 +72,11 @@ export const SETTINGS: Readonly<Record<SettingKey, { expected: string; example: 
   cxAddress: { expected: "the customer-experience team's address that receives detractor alerts (optional; without it only the Detractor Alert event is published)", example: 'cx@yourdomain.com' },
   eventSource: { expected: `the EventBridge "source" your commerce system publishes with, not starting with "aws." (default ${DEFAULT_COMMERCE_EVENT_SOURCE})`, example: 'com.yourshop.orders' },
   dispatchShards: { expected: `an integer from 1 to ${MAX_DISPATCH_SHARDS} (default ${DEFAULT_DISPATCH_SHARDS})`, example: String(DEFAULT_DISPATCH_SHARDS) },
+  sendRateShare: {
+    expected: `the share of the SES account's maximum send rate dispatch may use, above 0 and at most 1 (default ${DEFAULT_SEND_RATE_SHARE}; the rest is left for other senders and retries)`,
+    example: '0.5',
+  },
+  maxSendsPerSecond: { expected: 'an upper bound on emails sent per second, whatever SES allows (optional)', example: '50' },
   account: { expected: 'a 12-digit AWS account id (optional; default: the account of your credentials)', example: '123456789012' },
   sesIdentity: { expected: 'a domain or email address to create an SES identity for (optional)', example: 'yourdomain.com' },
   tracing: { expected: `"sampled" (X-Ray traces what its sampling rules pick) or "off" (default ${DEFAULT_TRACING})`, example: 'off' },

@@ -22,6 +22,8 @@ export function addOutreachStacks(app: App, config: OutreachConfig): OutreachSta
     senderAddress: config.senderAddress,
     eventSource: config.eventSource,
     dispatchShards: config.dispatchShards,
+    sendRateShare: config.sendRateShare,
+    ...(config.maxSendsPerSecond ? { maxSendsPerSecond: config.maxSendsPerSecond } : {}),
     tracing: config.tracing,
     workflowLogLevel: config.workflowLogLevel,
     ...(config.sesIdentity ? { sesIdentity: config.sesIdentity } : {}),

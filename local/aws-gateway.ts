@@ -63,7 +63,7 @@ export function gatewayOperations(parts: {
       };
     },
     'AWSStepFunctions.ListStateMachines': () => ({
-      stateMachines: stepFunctions.stateMachines().map((m) => ({ ...m, type: 'STANDARD', creationDate: 0 })),
+      stateMachines: stepFunctions.stateMachines().map((m) => ({ ...m, creationDate: epochSeconds(m.creationDate) })),
     }),
     'secretsmanager.GetSecretValue': (request) => secrets.getSecretValue(request),
   };

@@ -1,6 +1,9 @@
 /**
- * Step Functions (Standard) for the local stack: registered state machines run in aws-local-stepfunctions, with
- * AWS's StartExecution / DescribeExecution / ListExecutions semantics on top and an execution history kept in memory.
+ * Step Functions for the local stack: registered state machines run in aws-local-stepfunctions, with AWS's
+ * StartExecution / DescribeExecution / ListExecutions semantics on top and an execution history kept in memory.
+ * Standard machines deduplicate execution names; Express machines do not (AWS: "starting multiple workflows with the
+ * same name results in concurrent executions"), and with `expressRunsTwice` every Express execution runs twice, as
+ * Express's at-least-once delivery allows.
  */
 import { randomUUID } from 'node:crypto';
 import { AwsServiceError } from './aws-error.ts';
@@ -26,9 +29,13 @@ export interface ExecutionRecord {
   stopDate?: Date;
 }
 
+export type StateMachineKind = 'STANDARD' | 'EXPRESS';
+
 interface RegisteredMachine {
   name: string;
   arn: string;
+  type: StateMachineKind;
+  creationDate: Date;
   machine: StateMachine;
   workflow: WorkflowLike;
   handlers: ReturnType<typeof buildTaskHandlers>;
@@ -41,6 +48,8 @@ export interface LocalStepFunctionsOptions {
   services: TaskServices;
   /** Real milliseconds each retrier waits locally (default 10). */
   retryDelayMs?: number;
+  /** Runs every Express execution twice, concurrently (at-least-once delivery, for tests). */
+  expressRunsTwice?: boolean;
   log?: (line: string) => void;
 }
 
@@ -60,7 +69,7 @@ export class LocalStepFunctions {
   constructor(private readonly options: LocalStepFunctionsOptions) {}
 
   /** Registers a workflow definition (placeholders already substituted); returns its state machine ARN. */
-  register(name: string, definition: WorkflowLike): string {
+  register(name: string, definition: WorkflowLike, type: StateMachineKind = 'STANDARD'): string {
     const arn = stateMachineArn(name);
     const workflow = bindStateNames(definition);
     const handlers = buildTaskHandlers(workflow, this.options.services, `state machine ${name}`);
@@ -73,6 +82,8 @@ export class LocalStepFunctions {
     this.machines.set(arn, {
       name,
       arn,
+      type,
+      creationDate: this.options.clock.now(),
       machine,
       workflow,
       handlers,
@@ -81,8 +92,8 @@ export class LocalStepFunctions {
     return arn;
   }
 
-  stateMachines(): Array<{ name: string; stateMachineArn: string }> {
-    return [...this.machines.values()].map((m) => ({ name: m.name, stateMachineArn: m.arn }));
+  stateMachines(): Array<{ name: string; stateMachineArn: string; type: StateMachineKind; creationDate: Date }> {
+    return [...this.machines.values()].map((m) => ({ name: m.name, stateMachineArn: m.arn, type: m.type, creationDate: m.creationDate }));
   }
 
   startExecution(request: { stateMachineArn?: unknown; name?: unknown; input?: unknown }): { executionArn: string; startDate: Date } {
@@ -97,6 +108,11 @@ export class LocalStepFunctions {
     } catch {
       throw new AwsServiceError('InvalidExecutionInput', `Invalid State Machine Execution Input: '${String(input)}'`);
     }
+    if (machine.type === 'EXPRESS') {
+      const first = this.run(machine, name, input as string, parsed, `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT_ID}:express:${machine.name}:${name}:${randomUUID()}`);
+      if (this.options.expressRunsTwice) this.run(machine, name, input as string, parsed, `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT_ID}:express:${machine.name}:${name}:${randomUUID()}`);
+      return first;
+    }
     const executionArn = `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT_ID}:execution:${machine.name}:${name}`;
     const existing = this.records.get(executionArn);
     if (existing) {
@@ -104,9 +120,13 @@ export class LocalStepFunctions {
       if (existing.status === 'RUNNING' && existing.input === input) return { executionArn, startDate: existing.startDate };
       throw new AwsServiceError('ExecutionAlreadyExists', `Execution Already Exists: '${executionArn}'`);
     }
+    return this.run(machine, name, input as string, parsed, executionArn);
+  }
+
+  private run(machine: RegisteredMachine, name: string, input: string, parsed: unknown, executionArn: string): { executionArn: string; startDate: Date } {
     const clock = this.options.clock;
     const startDate = clock.now();
-    const record: ExecutionRecord = { executionArn, stateMachineArn: machine.arn, name, status: 'RUNNING', input: input as string, startDate };
+    const record: ExecutionRecord = { executionArn, stateMachineArn: machine.arn, name, status: 'RUNNING', input, startDate };
     this.records.set(executionArn, record);
     const execution = machine.machine.run(parsed as never, {
       overrides: { taskResourceLocalHandlers: machine.handlers as never, retryIntervalOverrides: machine.retryOverrides },

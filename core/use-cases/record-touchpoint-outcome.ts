@@ -41,11 +41,19 @@ export const outcomeRequestSchema = z.discriminatedUnion('outcome', [
     /** The Step Functions error object from a Catch: `{ Error, Cause }`. */
     error: z.object({ Error: z.string(), Cause: z.string().optional() }),
   }),
-  /** SES still throttled the send after the workflow's retries: nothing was sent. */
+  /** The send did not reach SES, or SES throttled it: nothing was sent. */
   z.object({ ...base, outcome: z.literal('DEFERRED'), error: z.object({ Error: z.string(), Cause: z.string().optional() }) }),
+  /** The send may have reached SES (no answer): SES's Send event settles it, else dispatch sends it again later. */
+  z.object({ ...base, outcome: z.literal('UNCONFIRMED'), error: z.object({ Error: z.string(), Cause: z.string().optional() }) }),
 ]);
 
-/** Deferrals a throttled touchpoint may take before it is recorded FAILED (about 2 hours of backoff in all). */
+/**
+ * How long an UNCONFIRMED send waits for SES's Send event before dispatch sends it again. SES publishes events within
+ * seconds as a rule; half an hour leaves a wide margin, and a lost event then costs one duplicate email.
+ */
+export const UNCONFIRMED_WINDOW = 'PT30M';
+
+/** Deferrals a send that did not reach SES may take before it is recorded FAILED (about 2 hours of backoff in all). */
 export const MAX_SEND_DEFERRALS = 8;
 const FIRST_DEFERRAL_SECONDS = 60;
 const MAX_DEFERRAL_SECONDS = 30 * 60;
@@ -61,7 +69,10 @@ export function deferralDelaySeconds(deferrals: number, random: () => number = M
 export type OutcomeRequest = z.infer<typeof outcomeRequestSchema>;
 
 export interface OutcomeResult {
-  /** What was recorded: a DEFERRED request whose budget is spent is recorded FAILED. */
+  /**
+   * What was recorded: a DEFERRED request whose budget is spent is recorded FAILED, and so is an UNCONFIRMED one for a
+   * touchpoint the send step never claimed (nothing reached SES).
+   */
   outcome: OutcomeRequest['outcome'];
   /** False when the touchpoint had moved on (cancelled meanwhile, or a repeated call): nothing was written. */
   recorded: boolean;
@@ -128,6 +139,8 @@ export async function recordTouchpointOutcome(request: OutcomeRequest, deps: Rec
       break;
     case 'DEFERRED':
       return deferSend(request, transition, deps);
+    case 'UNCONFIRMED':
+      return leaveUnconfirmed(request, transition, deps);
   }
   return { outcome: request.outcome, recorded };
 }
@@ -149,10 +162,12 @@ async function deferSend(
   deps: RecordOutcomeDeps,
 ): Promise<OutcomeResult> {
   const touchpoint = await deps.touchpoints.get(request.touchpointId);
-  if (touchpoint?.status !== 'DISPATCHED' || touchpoint.generation !== request.generation) return { outcome: 'DEFERRED', recorded: false };
+  if ((touchpoint?.status !== 'SENDING' && touchpoint?.status !== 'DISPATCHED') || touchpoint.generation !== request.generation) {
+    return { outcome: 'DEFERRED', recorded: false };
+  }
   const deferrals = touchpoint.sendDeferrals ?? 0;
   if (deferrals >= MAX_SEND_DEFERRALS) {
-    const reason = `${failureReason(request.error)} (still throttled after ${MAX_SEND_DEFERRALS} deferrals)`;
+    const reason = `${failureReason(request.error)} (still not sent after ${MAX_SEND_DEFERRALS} deferrals)`;
     return { outcome: 'FAILED', recorded: await deps.touchpoints.complete({ ...transition, status: 'FAILED', reason }) };
   }
   const delay = deferralDelaySeconds(deferrals, deps.random);
@@ -163,6 +178,61 @@ async function deferSend(
     sendDeferrals: deferrals + 1,
   });
   return { outcome: 'DEFERRED', recorded };
+}
+
+/**
+ * The send may have reached SES: SENDING → UNCONFIRMED until UNCONFIRMED_WINDOW from now, for SES's Send event to
+ * settle (or dispatch to send again). A touchpoint still DISPATCHED was never claimed by the send step, so nothing
+ * reached SES: it is recorded FAILED with the error. Both writes are conditional on the status and generation.
+ */
+async function leaveUnconfirmed(
+  request: Extract<OutcomeRequest, { outcome: 'UNCONFIRMED' }>,
+  transition: TouchpointTransition,
+  deps: RecordOutcomeDeps,
+): Promise<OutcomeResult> {
+  const touchpoint = await deps.touchpoints.get(request.touchpointId);
+  if (touchpoint?.generation !== request.generation) return { outcome: 'UNCONFIRMED', recorded: false };
+  if (touchpoint.status === 'DISPATCHED') {
+    return { outcome: 'FAILED', recorded: await deps.touchpoints.complete({ ...transition, status: 'FAILED', reason: failureReason(request.error) }) };
+  }
+  const reason = `unconfirmed: ${failureReason(request.error)}`;
+  return {
+    outcome: 'UNCONFIRMED',
+    recorded: await deps.touchpoints.markUnconfirmed({ ...transition, until: addDuration(transition.at, UNCONFIRMED_WINDOW), reason }),
+  };
+}
+
+/** SES's Send event for a message we tagged: the touchpoint, the generation that sent it, the message id, when. */
+export interface SesSendEvidence {
+  touchpointId: string;
+  generation: number;
+  messageId: string;
+  at: string;
+}
+
+/**
+ * Settles a send from SES's own Send event: a SENDING or UNCONFIRMED touchpoint of that generation is recorded SENT,
+ * exactly as the workflow records it (the survey count, the reminder), from the send plan the send step stored. The
+ * event usually arrives while the workflow is still running or after it recorded SENT: then nothing changes.
+ */
+export async function settleSendFromSes(evidence: SesSendEvidence, deps: RecordOutcomeDeps): Promise<OutcomeResult & { settled: boolean }> {
+  const touchpoint = await deps.touchpoints.get(evidence.touchpointId);
+  if (!touchpoint || touchpoint.generation !== evidence.generation || (touchpoint.status !== 'SENDING' && touchpoint.status !== 'UNCONFIRMED')) {
+    return { outcome: 'SENT', recorded: false, settled: false };
+  }
+  const survey = touchpoint.sendPlan?.survey;
+  const result = await recordTouchpointOutcome(
+    {
+      touchpointId: evidence.touchpointId,
+      generation: evidence.generation,
+      now: evidence.at,
+      outcome: 'SENT',
+      messageId: evidence.messageId,
+      ...(survey ? { survey } : {}),
+    },
+    deps,
+  );
+  return { ...result, settled: result.recorded };
 }
 
 /**

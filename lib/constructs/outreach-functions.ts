@@ -6,12 +6,14 @@ import type { Construct } from 'constructs';
 import type { IEventBus } from 'aws-cdk-lib/aws-events';
 import { ENV, FUNCTION_NAMES, WORKFLOWS, type FunctionName } from '../../core/topology.ts';
 import { DASHBOARD_ASSETS } from '../../functions/metrics-api/assets.ts';
+import { acknowledgeNag } from '../nag.ts';
 import { pascalCase } from '../naming.ts';
 import { type OutreachTables, type TableKey, indexNamesOf } from './outreach-data.ts';
 import { OutreachFunction, type TableAccess } from './outreach-function.ts';
+import type { OutreachSending } from './outreach-sending.ts';
 
 /** Plain settings a function may receive, by ENV key. */
-export type SettingName = 'dispatchShards' | 'senderAddress' | 'configurationSet' | 'publicBaseUrl' | 'campaignCacheSeconds' | 'cxAddress' | 'metricTargets';
+export type SettingName = 'dispatchShards' | 'sendRateShare' | 'maxSendsPerSecond' | 'senderAddress' | 'configurationSet' | 'publicBaseUrl' | 'campaignCacheSeconds' | 'cxAddress' | 'metricTargets';
 
 export interface FunctionWiring {
   readonly tables: Partial<Record<TableKey, TableAccess>>;
@@ -25,6 +27,10 @@ export interface FunctionWiring {
   readonly publishesEvents?: boolean;
   /** Starts the touchpoint workflows (gets WORKFLOW_ARNS and states:StartExecution on each). */
   readonly startsWorkflows?: boolean;
+  /** Sends email through SES (ses:SendEmail from the sender address, on its identities and the configuration set). */
+  readonly sendsEmail?: boolean;
+  /** Reads the account's SES sending quota and rate (ses:GetAccount, which has no resource-level permission). */
+  readonly readsSendQuota?: boolean;
   readonly settings?: readonly SettingName[];
   /** @default 30 seconds */
   readonly timeout?: Duration;
@@ -45,7 +51,9 @@ export const FUNCTION_WIRING: Readonly<Record<FunctionName, FunctionWiring>> = {
   'dispatch-due': {
     tables: { touchpoints: 'readWrite' },
     startsWorkflows: true,
-    settings: ['dispatchShards'],
+    // The send-rate budget: a share of the account's maximum send rate.
+    readsSendQuota: true,
+    settings: ['dispatchShards', 'sendRateShare', 'maxSendsPerSecond'],
     // Finishes well before the next run a minute later.
     timeout: Duration.seconds(55),
   },
@@ -60,6 +68,12 @@ export const FUNCTION_WIRING: Readonly<Record<FunctionName, FunctionWiring>> = {
     linkSecret: true,
     surveyKeyring: true,
     settings: ['senderAddress', 'configurationSet', 'publicBaseUrl', 'campaignCacheSeconds'],
+  },
+  'send-email': {
+    // touchpoints: the claim of one send attempt (DISPATCHED → SENDING).
+    tables: { touchpoints: 'readWrite' },
+    sendsEmail: true,
+    settings: ['dispatchShards'],
   },
   'record-outcome': {
     // metrics: surveys sent (the response rate's denominator).
@@ -146,10 +160,14 @@ export interface FunctionResources {
   readonly surveyKeyring: ISecret;
   readonly metricsToken: ISecret;
   readonly eventBus: IEventBus;
+  readonly sending: OutreachSending;
   /** Every state machine; functions that start workflows get the touchpoint kinds' (WORKFLOWS). */
   readonly workflows: Readonly<Record<string, IStateMachine>>;
   readonly settings: Readonly<Record<SettingName, string>>;
 }
+
+const SEND_QUOTA_REASON =
+  "ses:GetAccount (the account's sending quota and maximum send rate, which the send-rate budget is a share of) supports no resource-level permission.";
 
 const tableEnv = (key: TableKey) => ENV[`${key}Table` as const];
 
@@ -167,6 +185,11 @@ export function wireOutreachFunctions(functions: OutreachFunctions, resources: F
     if (wiring.publishesEvents) {
       fn.bindValue(ENV.eventBusName, resources.eventBus.eventBusName);
       resources.eventBus.grantPutEventsTo(fn);
+    }
+    if (wiring.sendsEmail) resources.sending.grantSendEmail(fn);
+    if (wiring.readsSendQuota) {
+      resources.sending.grantReadSendQuota(fn);
+      acknowledgeNag(fn.role!, 'AwsSolutions-IAM5[Resource::*]', SEND_QUOTA_REASON);
     }
     if (wiring.startsWorkflows) {
       fn.bindWorkflows(Object.fromEntries(Object.keys(WORKFLOWS).map((kind) => [kind, resources.workflows[kind]!])));

@@ -7,7 +7,7 @@ import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { StateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { DEFAULT_CAMPAIGN_CACHE_SECONDS, DEFAULT_COMMERCE_EVENT_SOURCE, DEFAULT_DISPATCH_SHARDS, EVENT_RULES, type WorkflowName } from '../../core/topology.ts';
+import { DEFAULT_CAMPAIGN_CACHE_SECONDS, DEFAULT_COMMERCE_EVENT_SOURCE, DEFAULT_DISPATCH_SHARDS, DEFAULT_SEND_RATE_SHARE, EVENT_RULES, type WorkflowName } from '../../core/topology.ts';
 import { InvalidTargetsError, loadTargetsFile } from '../../core/metrics/targets.ts';
 import { acknowledgeNag } from '../nag.ts';
 import { DEFAULT_TARGETS_FILE } from '../paths.ts';
@@ -59,6 +59,13 @@ export interface OutreachRuntimeProps extends ObservabilityProps {
    */
   readonly dispatchShards?: number;
   /**
+   * The share of the SES account's maximum send rate (GetAccount) dispatch may start sends at: above 0, at most 1.
+   * @default DEFAULT_SEND_RATE_SHARE (0.9)
+   */
+  readonly sendRateShare?: number;
+  /** An upper bound on sends per second, whatever SES allows. @default none */
+  readonly maxSendsPerSecond?: number;
+  /**
    * Folder with `<name>/handler.ts` per function.
    * @default the project's `functions/`
    */
@@ -104,6 +111,10 @@ function validate(path: string, props: OutreachRuntimeProps): void {
   const problems: string[] = [];
   const shards = props.dispatchShards;
   if (shards !== undefined && !(Number.isInteger(shards) && shards >= 1 && shards <= 64)) problems.push(`dispatchShards must be an integer from 1 to 64, got ${shards}`);
+  const share = props.sendRateShare;
+  if (share !== undefined && !(share > 0 && share <= 1)) problems.push(`sendRateShare must be above 0 and at most 1, got ${share}`);
+  const cap = props.maxSendsPerSecond;
+  if (cap !== undefined && !(cap > 0)) problems.push(`maxSendsPerSecond must be above 0, got ${cap}`);
   if (props.publicBaseUrl !== undefined && !/^https:\/\/[^/]+(\/.*[^/])?$/.test(props.publicBaseUrl)) {
     problems.push(`publicBaseUrl must be an https:// URL without a trailing slash, got "${props.publicBaseUrl}"`);
   }
@@ -217,9 +228,12 @@ export class OutreachRuntime extends Construct {
       surveyKeyring: this.surveyKeyring,
       metricsToken: this.metricsToken,
       eventBus: this.eventBus,
+      sending: this.sending,
       workflows: this.stateMachines,
       settings: {
         dispatchShards: String(props.dispatchShards ?? DEFAULT_DISPATCH_SHARDS),
+        sendRateShare: String(props.sendRateShare ?? DEFAULT_SEND_RATE_SHARE),
+        maxSendsPerSecond: props.maxSendsPerSecond === undefined ? '' : String(props.maxSendsPerSecond),
         senderAddress: props.senderAddress,
         configurationSet: this.sending.configurationSet.configurationSetName,
         publicBaseUrl: this.publicBaseUrl,

@@ -52,9 +52,10 @@ export class OutreachSending extends Construct {
       suppressionReasons: SuppressionReasons.BOUNCES_AND_COMPLAINTS,
     });
     // Bounces and complaints come back tagged with the customer id; the ingest function suppresses the address.
+    // Send events come back tagged with the touchpoint id and generation: they settle a send whose answer was lost.
     this.configurationSet.addEventDestination('Feedback', {
       destination: EventDestination.eventBus(EventBus.fromEventBusName(this, 'DefaultBus', 'default')),
-      events: [EmailSendingEvent.BOUNCE, EmailSendingEvent.COMPLAINT],
+      events: [EmailSendingEvent.SEND, EmailSendingEvent.BOUNCE, EmailSendingEvent.COMPLAINT],
     });
     if (identity) {
       this.emailIdentity = new EmailIdentity(this, 'Identity', {
@@ -71,6 +72,11 @@ export class OutreachSending extends Construct {
       resource: 'configuration-set',
       resourceName: this.configurationSet.configurationSetName,
     });
+  }
+
+  /** ses:GetAccount: the account's sending quota and maximum send rate (the action has no resource-level permission). */
+  grantReadSendQuota(grantee: IGrantable): void {
+    grantee.grantPrincipal.addToPrincipalPolicy(new PolicyStatement({ actions: ['ses:GetAccount'], resources: ['*'] }));
   }
 
   /** ses:SendEmail from `senderAddress` only, on the sender identities and the configuration set only. */

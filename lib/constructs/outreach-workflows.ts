@@ -6,7 +6,7 @@ import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { DefinitionBody, LogLevel, StateMachine, StateMachineType } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { ALL_WORKFLOWS, type FunctionName, type WorkflowName } from '../../core/topology.ts';
+import { ALL_WORKFLOWS, WORKFLOWS, type FunctionName, type WorkflowName } from '../../core/topology.ts';
 import { acknowledgeNag } from '../nag.ts';
 import { pascalCase } from '../naming.ts';
 import { DEFAULT_WORKFLOWS_DIR } from '../paths.ts';
@@ -30,8 +30,10 @@ const SF1_REASON =
   'Execution logs at ERROR by default: ALL logs every state transition and costs more than the transitions themselves. Failed executions are logged, every touchpoint records its outcome in the touchpoints table, and -c outreach:workflowLogLevel=ALL turns the full record on.';
 
 /**
- * One Standard state machine per ALL_WORKFLOWS entry (each touchpoint kind's, and each event workflow's), deployed from the same workflows/<name>.asl.json the local stack
- * runs, with each function placeholder (and the product's bus) substituted and granted, and nothing else.
+ * One state machine per ALL_WORKFLOWS entry, deployed from the same workflows/<name>.asl.json the local stack runs, with
+ * each function placeholder (and the product's bus) substituted and granted, and nothing else. The touchpoint kinds'
+ * send workflows are Express (seconds long, priced per request: a Standard execution's transitions cost more than the
+ * email); the event workflows stay Standard, where an execution named by the event id makes a redelivery a no-op.
  */
 export class OutreachWorkflows extends Construct {
   readonly stateMachines: Readonly<Record<WorkflowName, StateMachine>>;
@@ -55,7 +57,7 @@ export class OutreachWorkflows extends Construct {
     });
     const functions = [...usage.functions].map(([placeholder, name]) => [placeholder, props.functions[name]] as const);
     const machine = new StateMachine(this, id, {
-      stateMachineType: StateMachineType.STANDARD,
+      stateMachineType: kind in WORKFLOWS ? StateMachineType.EXPRESS : StateMachineType.STANDARD,
       definitionBody: DefinitionBody.fromFile(path),
       definitionSubstitutions: {
         ...Object.fromEntries(functions.map(([placeholder, fn]) => [placeholder, fn.functionArn])),

@@ -84,6 +84,7 @@ describe('stateless stack', () => {
       'dispatch-due': { touchpoints: 'readWrite' },
       'check-eligibility': { customers: 'read', touchpoints: 'read', campaigns: 'read', responses: 'read', contracts: 'read' },
       'render-email': { campaigns: 'read' },
+      'send-email': { touchpoints: 'readWrite' },
       'record-outcome': { touchpoints: 'readWrite', metrics: 'readWrite' },
       unsubscribe: { customers: 'readWrite', touchpoints: 'readWrite' },
       'survey-answer': { touchpoints: 'readWrite', campaigns: 'read', responses: 'readWrite', surveyAggregates: 'readWrite', metrics: 'readWrite' },
@@ -194,12 +195,15 @@ describe('stateless stack', () => {
       expect(JSON.parse(flat(workflowArns.asObject()))).toEqual(Object.fromEntries(kinds.map((kind) => [kind, `\${${machineIdOf(kind)}}`])));
     });
 
-    it('gives ses:SendEmail to the workflow only: on the sender identities and the configuration set, from the sender address', () => {
-      const senders = allStatements(template).filter((statement) => actionsOf(statement).some((action) => action.startsWith('ses:')));
-      // One grant, repeated in the role of each workflow that sends, and in no function's role.
+    it('gives ses:SendEmail to send-email and close-the-loop only: on the sender identities and the configuration set, from the sender address', () => {
+      const senders = allStatements(template).filter((statement) => actionsOf(statement).includes('ses:SendEmail'));
+      // One grant, repeated in the role of each sender, and in no other function's role.
       expect(new Set(senders.map((statement) => JSON.stringify(statement))).size).toBe(1);
       const [send] = senders;
-      for (const name of FUNCTION_NAMES) expect(roleStatements(name)).not.toContainEqual(send);
+      for (const name of FUNCTION_NAMES) {
+        if (name === 'send-email') expect(roleStatements(name)).toContainEqual(send);
+        else expect(roleStatements(name)).not.toContainEqual(send);
+      }
       const configurationSet = logicalIdOf(synth.stateless.runtime.sending.configurationSet);
       expect(send).toMatchObject({ Effect: 'Allow', Action: 'ses:SendEmail', Condition: { StringEquals: { 'ses:FromAddress': SENDER } } });
       const arns = resourcesOf(send!).map(flat).map((arn) => arn.replace('${AWS::Partition}', 'aws'));
@@ -210,9 +214,13 @@ describe('stateless stack', () => {
           `arn:aws:ses:eu-west-1:123456789012:configuration-set/\${${configurationSet}}`,
         ].sort(),
       );
-      for (const workflow of ['check-in', 'close-the-loop'] as const) {
-        expect(statementsOfRole(template, logicalIdOf(synth.stateless.runtime.stateMachines[workflow].role))).toContainEqual(send);
-      }
+      expect(statementsOfRole(template, logicalIdOf(synth.stateless.runtime.stateMachines['close-the-loop'].role))).toContainEqual(send);
+      expect(statementsOfRole(template, logicalIdOf(synth.stateless.runtime.stateMachines['check-in'].role))).not.toContainEqual(send);
+    });
+
+    it('gives ses:GetAccount (the send rate) to dispatch-due only', () => {
+      const readers = FUNCTION_NAMES.filter((name) => roleStatements(name).some((statement) => actionsOf(statement).includes('ses:GetAccount')));
+      expect(readers).toEqual(['dispatch-due']);
     });
   });
 
@@ -221,9 +229,9 @@ describe('stateless stack', () => {
     const machineStatements = (kind: WorkflowName) => statementsOfRole(template, logicalIdOf(synth.stateless.runtime.stateMachines[kind].role));
     const busName = () => synth.stateless.resolve(synth.stateful.data.eventBus.eventBusName) as { 'Fn::ImportValue'?: unknown };
 
-    it.each(Object.keys(ALL_WORKFLOWS))('%s is a Standard state machine with ERROR-level logs (the default) without execution data, and tracing', (kind) => {
+    it.each(Object.keys(ALL_WORKFLOWS))('%s is an Express (send) or Standard (event) state machine with ERROR-level logs (the default) without execution data, and tracing', (kind) => {
       expect(machine(kind)).toMatchObject({
-        StateMachineType: 'STANDARD',
+        StateMachineType: kind in WORKFLOWS ? 'EXPRESS' : 'STANDARD',
         LoggingConfiguration: { Level: 'ERROR', IncludeExecutionData: false, Destinations: [expect.anything()] },
         TracingConfiguration: { Enabled: true },
       });

@@ -175,20 +175,38 @@ export class InMemoryTouchpoints implements TouchpointRepository {
     return Promise.all(mine.map((t) => this.get(t.touchpointId) as Promise<Touchpoint>));
   }
 
-  private expect(t: TouchpointTransition, status: TouchpointStatus) {
+  private expect(t: TouchpointTransition, ...statuses: TouchpointStatus[]) {
     const item = this.items.get(t.touchpointId);
-    return item && item.status === status && item.generation === t.generation ? item : undefined;
+    return item && statuses.includes(item.status) && item.generation === t.generation ? item : undefined;
   }
 
-  async claimForDispatch(t: TouchpointTransition & { from: TouchpointStatus; leaseUntil: string }) {
+  async claimForDispatch(t: Parameters<TouchpointRepository['claimForDispatch']>[0]) {
     const item = this.expect(t, t.from);
     if (!item) return false;
     Object.assign(item, { status: 'DISPATCHED', dueKey: `${t.leaseUntil}#${t.touchpointId}`, updatedAt: t.at });
+    if (t.redispatch !== undefined) {
+      item.generation += 1;
+      item[t.redispatch] = (item[t.redispatch] ?? 0) + 1;
+    }
+    return true;
+  }
+
+  async claimForSending(t: Parameters<TouchpointRepository['claimForSending']>[0]) {
+    const item = this.expect(t, 'DISPATCHED');
+    if (!item) return false;
+    Object.assign(item, { status: 'SENDING', dueKey: `${t.leaseUntil}#${t.touchpointId}`, attemptId: t.attemptId, sendPlan: structuredClone(t.sendPlan), updatedAt: t.at });
+    return true;
+  }
+
+  async markUnconfirmed(t: Parameters<TouchpointRepository['markUnconfirmed']>[0]) {
+    const item = this.expect(t, 'SENDING');
+    if (!item) return false;
+    Object.assign(item, { status: 'UNCONFIRMED', dueKey: `${t.until}#${t.touchpointId}`, reason: t.reason, updatedAt: t.at });
     return true;
   }
 
   async reschedule(t: TouchpointTransition & { dueAt: string; reason: string; sendDeferrals?: number }) {
-    const item = this.expect(t, 'DISPATCHED');
+    const item = this.expect(t, 'DISPATCHED', 'SENDING');
     if (!item) return false;
     Object.assign(item, {
       status: 'PENDING',
@@ -203,7 +221,7 @@ export class InMemoryTouchpoints implements TouchpointRepository {
   }
 
   async complete(t: Parameters<TouchpointRepository['complete']>[0]) {
-    const item = this.expect(t, 'DISPATCHED');
+    const item = this.expect(t, 'DISPATCHED', 'SENDING', 'UNCONFIRMED');
     if (!item) return false;
     Object.assign(item, { status: t.status, updatedAt: t.at, dueShard: undefined, dueKey: undefined });
     if (t.status === 'SENT') Object.assign(item, { sentAt: t.at, messageId: t.messageId });
@@ -217,7 +235,7 @@ export class InMemoryTouchpoints implements TouchpointRepository {
 
   async cancel(id: string, reason: string, at: string) {
     const item = this.items.get(id);
-    if (!item || !['PENDING', 'DISPATCHED'].includes(item.status)) return false;
+    if (!item || !['PENDING', 'DISPATCHED', 'UNCONFIRMED'].includes(item.status)) return false;
     Object.assign(item, { status: 'CANCELLED', reason, updatedAt: at, dueShard: undefined, dueKey: undefined });
     return true;
   }

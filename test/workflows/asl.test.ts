@@ -176,15 +176,17 @@ describe.each(workflows)('workflows/$file', ({ text, definition }) => {
 });
 
 describe('workflows/check-in.asl.json', () => {
-  it('sends through SES v2 in a state named SendEmail that retries on TooManyRequests', () => {
+  it('sends through the send-email function in a state named SendEmail, never through the SES integration (which cannot claim)', () => {
     // Prepare
     const checkIn = workflows.find((w) => w.file === 'check-in.asl.json');
 
     // Act
     const sendEmail = checkIn?.definition.States.SendEmail;
+    const sdkSends = Object.values(checkIn?.definition.States ?? {}).filter((state) => String(state.Resource).includes('sesv2'));
 
     // Assess
-    expect(sendEmail?.Resource).toBe('arn:aws:states:::aws-sdk:sesv2:sendEmail');
-    expect(retriersOf(sendEmail ?? { Type: 'Task' }).flatMap((r) => r.ErrorEquals)).toContain('SesV2.TooManyRequestsException');
+    expect(sendEmail?.Resource).toBe('arn:aws:states:::lambda:invoke');
+    expect(JSON.stringify(sendEmail?.Parameters)).toContain(':function:outreach-send-email');
+    expect(sdkSends).toEqual([]);
   });
 });

@@ -1,6 +1,7 @@
 /**
  * workflows/check-in.asl.json on aws-local-stepfunctions, every Task answered by a fake keyed by state name that
- * records what it received. Lambda tasks answer in the `lambda:invoke` shape, SendEmail as SES v2 does.
+ * records what it received. Lambda tasks answer in the `lambda:invoke` shape; SendEmail is the send-email function, which
+ * claims the touchpoint, calls SES once and says what the call came to.
  */
 import { readFileSync } from 'node:fs';
 import { StateMachine, type RunOptions, type StateMachineDefinition } from 'aws-local-stepfunctions';
@@ -59,12 +60,15 @@ const decision = (payload: Json): Fake => () => lambdaResult(payload);
 const DEFAULT_FAKES: Record<string, Fake> = {
   CheckEligibility: decision({ decision: 'SEND', message }),
   RenderEmail: () => lambdaResult(renderedEmail),
-  SendEmail: () => ({ MessageId: '0100019a-ses-message-id' }),
+  SendEmail: () => lambdaResult({ result: 'SENT', messageId: '0100019a-ses-message-id' }),
   RecordSent: () => lambdaResult({ outcome: 'SENT', recorded: true }),
   RecordRescheduled: () => lambdaResult({ outcome: 'RESCHEDULED', recorded: true }),
   RecordSkipped: () => lambdaResult({ outcome: 'SKIPPED', recorded: true }),
   RecordFailure: () => lambdaResult({ outcome: 'FAILED', recorded: true }),
   RecordDeferred: () => lambdaResult({ outcome: 'DEFERRED', recorded: true }),
+  RecordRejected: () => lambdaResult({ outcome: 'FAILED', recorded: true }),
+  RecordUnconfirmed: () => lambdaResult({ outcome: 'UNCONFIRMED', recorded: true }),
+  RecordSendStepError: () => lambdaResult({ outcome: 'UNCONFIRMED', recorded: true }),
 };
 
 /** The request a fake Lambda task should have received: `lambda:invoke` parameters for the function. */
@@ -102,7 +106,7 @@ async function runCheckIn(fakes: Record<string, Fake> = {}): Promise<Run> {
       retryIntervalOverrides: Object.fromEntries(TASK_STATES.map((state) => [state, 0])),
     },
     context: {
-      Execution: { Id: `arn:aws:states:us-east-1:123456789012:execution:check-in:${TOUCHPOINT_ID}-g2`, StartTime: START_TIME },
+      Execution: { Id: EXECUTION_ID, StartTime: START_TIME },
       State: { EnteredTime: ENTERED_TIME },
     },
   };
@@ -132,6 +136,10 @@ async function runCheckIn(fakes: Record<string, Fake> = {}): Promise<Run> {
 }
 
 const eligibility = invoke('check-eligibility', { touchpointId: TOUCHPOINT_ID, generation: 2, now: START_TIME });
+const EXECUTION_ID = `arn:aws:states:us-east-1:123456789012:execution:check-in:${TOUCHPOINT_ID}-g2`;
+/** What the send step receives: the touchpoint, the execution (the attempt), and the rendered request unchanged. */
+const sendRequest = invoke('send-email', { touchpointId: TOUCHPOINT_ID, generation: 2, executionId: EXECUTION_ID, now: ENTERED_TIME, email: renderedEmail });
+const sendResult = (payload: Json): Fake => () => lambdaResult(payload);
 const recordOutcome = (fields: Record<string, Json>) =>
   invoke('record-outcome', { touchpointId: TOUCHPOINT_ID, generation: 2, now: ENTERED_TIME, ...fields });
 
@@ -142,11 +150,11 @@ describe('check-in workflow', () => {
 
     // Assess
     expect(run.status).toBe('SUCCEEDED');
-    expect(run.path).toEqual(['CheckEligibility', 'Decide', 'RenderEmail', 'SendEmail', 'RecordSent', 'Done']);
+    expect(run.path).toEqual(['CheckEligibility', 'Decide', 'RenderEmail', 'SendEmail', 'SendResult', 'RecordSent', 'Done']);
     expect(run.calls).toEqual({
       CheckEligibility: [eligibility],
       RenderEmail: [invoke('render-email', { touchpointId: TOUCHPOINT_ID, message })],
-      SendEmail: [renderedEmail],
+      SendEmail: [sendRequest],
       RecordSent: [recordOutcome({ outcome: 'SENT', messageId: '0100019a-ses-message-id' })],
     });
   });
@@ -209,75 +217,94 @@ describe('check-in workflow', () => {
     expect(run.calls).toEqual({ CheckEligibility: [eligibility] });
   });
 
-  it('SES throttling is retried: two TooManyRequests, then one email sent and recorded once', async () => {
+  it('NOT_SENT (throttled, or the request never reached SES) defers the touchpoint: DEFERRED, no retry here, the execution succeeds', async () => {
     // Prepare
-    const fakes: Record<string, Fake> = {
-      SendEmail: (_input, attempt) => {
-        if (attempt <= 2) throw namedError('SesV2.TooManyRequestsException', 'Maximum sending rate exceeded.');
-        return { MessageId: '0100019a-after-throttling' };
-      },
-    };
+    const error = { Error: 'TooManyRequestsException', Cause: 'Maximum sending rate exceeded.' };
+    const fakes = { SendEmail: sendResult({ result: 'NOT_SENT', error }) };
 
     // Act
     const run = await runCheckIn(fakes);
 
     // Assess
     expect(run.status).toBe('SUCCEEDED');
-    expect(run.retried).toEqual(['SendEmail', 'SendEmail']);
-    expect(run.calls.SendEmail).toEqual([renderedEmail, renderedEmail, renderedEmail]);
-    expect(run.calls.RecordSent).toEqual([recordOutcome({ outcome: 'SENT', messageId: '0100019a-after-throttling' })]);
-    expect(run.calls.RecordFailure).toBeUndefined();
-  });
-
-  it('throttling that outlasts the retries defers the touchpoint (DEFERRED, not FAILED) and the execution succeeds', async () => {
-    // Prepare
-    const fakes: Record<string, Fake> = {
-      SendEmail: () => {
-        throw namedError('SesV2.TooManyRequestsException', 'Maximum sending rate exceeded.');
-      },
-    };
-
-    // Act
-    const run = await runCheckIn(fakes);
-
-    // Assess
-    expect(run.status).toBe('SUCCEEDED');
-    expect(run.calls.SendEmail).toHaveLength(7);
-    expect(run.calls.RecordDeferred).toEqual([
-      recordOutcome({ outcome: 'DEFERRED', error: { Error: 'SesV2.TooManyRequestsException', Cause: 'Maximum sending rate exceeded.' } }),
-    ]);
-    expect(run.calls.RecordFailure).toBeUndefined();
+    expect(run.calls.SendEmail).toEqual([sendRequest]);
+    expect(run.calls.RecordDeferred).toEqual([recordOutcome({ outcome: 'DEFERRED', error })]);
     expect(run.calls.RecordSent).toBeUndefined();
   });
 
-  // Step Functions names SDK errors <Service>.<Error>Exception, adding the suffix where the API's own name has none.
-  it.each(['SesV2.MessageRejectedException', 'SesV2.MessageRejected'])(
-    'a rejected send (%s) is not retried: FAILED is recorded with the error and the execution fails',
-    async (errorName) => {
-      // Prepare
-      const fakes: Record<string, Fake> = {
-        SendEmail: () => {
-          throw namedError(errorName, 'Email address is not verified.');
-        },
-      };
+  it('REJECTED: FAILED is recorded with the error and the execution fails', async () => {
+    // Prepare
+    const error = { Error: 'MessageRejected', Cause: 'Email address is not verified.' };
+    const fakes = { SendEmail: sendResult({ result: 'REJECTED', error }) };
 
-      // Act
-      const run = await runCheckIn(fakes);
+    // Act
+    const run = await runCheckIn(fakes);
 
-      // Assess
-      expect(run.status).toBe('FAILED');
-      expect(run.error).toBe('CheckInFailed');
-      expect(run.retried).toEqual([]);
-      expect(run.calls).toEqual({
-        CheckEligibility: [eligibility],
-        RenderEmail: [invoke('render-email', { touchpointId: TOUCHPOINT_ID, message })],
-        SendEmail: [renderedEmail],
-        RecordFailure: [
-          recordOutcome({ outcome: 'FAILED', error: { Error: errorName, Cause: 'Email address is not verified.' } }),
-        ],
-      });
-    },
-  );
+    // Assess
+    expect(run.status).toBe('FAILED');
+    expect(run.error).toBe('CheckInFailed');
+    expect(run.calls.RecordRejected).toEqual([recordOutcome({ outcome: 'FAILED', error })]);
+    expect(run.calls.RecordSent).toBeUndefined();
+  });
+
+  it('AMBIGUOUS: UNCONFIRMED is recorded (SES events settle it), nothing is sent again, the execution succeeds', async () => {
+    // Prepare
+    const error = { Error: 'ECONNRESET', Cause: 'socket hang up' };
+    const fakes = { SendEmail: sendResult({ result: 'AMBIGUOUS', error }) };
+
+    // Act
+    const run = await runCheckIn(fakes);
+
+    // Assess
+    expect(run.status).toBe('SUCCEEDED');
+    expect(run.calls.SendEmail).toEqual([sendRequest]);
+    expect(run.calls.RecordUnconfirmed).toEqual([recordOutcome({ outcome: 'UNCONFIRMED', error })]);
+  });
+
+  it('STALE from the send step (another run claimed it): succeeds and records nothing', async () => {
+    // Prepare
+    const fakes = { SendEmail: sendResult({ result: 'STALE', reason: 'another attempt claimed this send' }) };
+
+    // Act
+    const run = await runCheckIn(fakes);
+
+    // Assess
+    expect(run.status).toBe('SUCCEEDED');
+    expect(Object.keys(run.calls).sort()).toEqual(['CheckEligibility', 'RenderEmail', 'SendEmail']);
+  });
+
+  it('a send step that fails (it may have reached SES) is recorded UNCONFIRMED, never FAILED or sent again by this execution', async () => {
+    // Prepare
+    const fakes: Record<string, Fake> = {
+      SendEmail: () => {
+        throw namedError('Sandbox.Timedout', 'Task timed out after 30.00 seconds');
+      },
+    };
+
+    // Act
+    const run = await runCheckIn(fakes);
+
+    // Assess
+    expect(run.status).toBe('SUCCEEDED');
+    expect(run.calls.SendEmail).toHaveLength(1);
+    expect(run.calls.RecordSendStepError).toEqual([
+      recordOutcome({ outcome: 'UNCONFIRMED', error: { Error: 'Sandbox.Timedout', Cause: 'Task timed out after 30.00 seconds' } }),
+    ]);
+    expect(run.calls.RecordFailure).toBeUndefined();
+  });
+
+  it('an unknown send result fails the execution without recording', async () => {
+    // Prepare
+    const fakes = { SendEmail: sendResult({ result: 'PERHAPS' }) };
+
+    // Act
+    const run = await runCheckIn(fakes);
+
+    // Assess
+    expect(run.status).toBe('FAILED');
+    expect(run.error).toBe('UnknownDecision');
+    expect(run.calls.RecordSent).toBeUndefined();
+  });
 
   it('a function error in CheckEligibility is recorded as FAILED without retrying it', async () => {
     // Prepare
@@ -320,7 +347,7 @@ describe('check-in workflow', () => {
     expect(run.status).toBe('SUCCEEDED');
     expect(run.retried).toEqual(['RenderEmail']);
     expect(run.calls.RenderEmail).toHaveLength(2);
-    expect(run.calls.SendEmail).toEqual([renderedEmail]);
+    expect(run.calls.SendEmail).toEqual([sendRequest]);
   });
 
   it('when RecordSent keeps failing, the execution fails with OutcomeNotRecorded and never records FAILED for a sent email', async () => {
@@ -347,8 +374,8 @@ describe('check-in workflow', () => {
   it('when RecordFailure itself fails, the execution fails with OutcomeNotRecorded', async () => {
     // Prepare
     const fakes: Record<string, Fake> = {
-      SendEmail: () => {
-        throw namedError('SesV2.AccountSuspendedException', 'Account suspended');
+      RenderEmail: () => {
+        throw namedError('CampaignNotFoundError', 'campaign post-purchase-check-in is not configured');
       },
       RecordFailure: () => {
         throw namedError('TouchpointNotFoundError', 'touchpoint does not exist');

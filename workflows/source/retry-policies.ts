@@ -38,18 +38,5 @@ export const DEPENDENCY_TRANSIENT_ERRORS = {
   JitterStrategy: 'FULL',
 } as const;
 
-/**
- * SES v2 errors that mean "not sent, slow down": the only ones a send may retry without risking a second email.
- * Any other failure may have reached SES, so it is never retried blindly.
- */
-export const SES_THROTTLING = {
-  ErrorEquals: ['SesV2.TooManyRequestsException', 'SesV2.ThrottlingException', 'SesV2.LimitExceededException'],
-  IntervalSeconds: 2,
-  BackoffRate: 2,
-  MaxAttempts: 6,
-  MaxDelaySeconds: 60,
-  JitterStrategy: 'FULL',
-} as const;
-
 /** The retry list of a Task that invokes one of our functions. */
 export const FUNCTION_RETRY = [LAMBDA_SERVICE_ERRORS, DEPENDENCY_TRANSIENT_ERRORS] as const;

@@ -1,10 +1,11 @@
 /**
- * The one send workflow: eligibility → render → SendEmail → record the outcome, for one due touchpoint. Check-ins,
+ * The one send workflow: eligibility → render → send → record the outcome, for one due touchpoint (an Express
+ * workflow: at least once, so the send step claims the touchpoint before it calls SES). Check-ins,
  * surveys and renewal reminders are this definition with their own comments, a few extra payload fields and the name
  * of their failure state. `npm run workflows` writes workflows/<kind>.asl.json from it; a test fails when a committed
  * file differs from what this module generates.
  */
-import { FUNCTION_RETRY, SES_THROTTLING } from './retry-policies.ts';
+import { FUNCTION_RETRY } from './retry-policies.ts';
 
 type Json = string | number | boolean | null | Json[] | { [key: string]: Json };
 type JsonObject = { [key: string]: Json };
@@ -25,6 +26,8 @@ export interface SendWorkflowVariant {
   readonly recordSentComment?: string;
   /** Fields the SENT record receives besides the touchpoint, generation, time and message id. */
   readonly recordSentExtra?: JsonObject;
+  /** Fields the send step receives besides the touchpoint, generation, execution, time and the rendered email. */
+  readonly sendExtra?: JsonObject;
   /** The Fail state a touchpoint recorded FAILED ends in (also its error name). */
   readonly failState: string;
 }
@@ -81,6 +84,14 @@ const decisions: Array<[decision: string, next: string]> = [
   ['STALE', 'Done'],
 ];
 
+const sendResults: Array<[result: string, next: string]> = [
+  ['SENT', 'RecordSent'],
+  ['NOT_SENT', 'RecordDeferred'],
+  ['REJECTED', 'RecordRejected'],
+  ['AMBIGUOUS', 'RecordUnconfirmed'],
+  ['STALE', 'Done'],
+];
+
 /** The ASL definition of one kind's send workflow. */
 export function sendWorkflow(variant: SendWorkflowVariant): JsonObject {
   return {
@@ -109,26 +120,27 @@ export function sendWorkflow(variant: SendWorkflowVariant): JsonObject {
         onError: 'RecordFailure',
         next: 'SendEmail',
       }),
-      SendEmail: {
-        Comment:
-          'Only throttling is retried (a throttled request was not sent, while a retry after an ambiguous failure could send twice); throttling that outlasts the retries defers the touchpoint instead of failing it',
-        Type: 'Task',
-        Resource: 'arn:aws:states:::aws-sdk:sesv2:sendEmail',
-        Parameters: {
-          'FromEmailAddress.$': '$.render.Payload.FromEmailAddress',
-          'Destination.$': '$.render.Payload.Destination',
-          'ConfigurationSetName.$': '$.render.Payload.ConfigurationSetName',
-          'EmailTags.$': '$.render.Payload.EmailTags',
-          'Content.$': '$.render.Payload.Content',
+      SendEmail: functionTask({
+        comment:
+          'Claims the touchpoint for this attempt (a second run of this execution sends nothing), calls SES once, and says what the call came to; a crash here may have sent, so it is recorded UNCONFIRMED',
+        functionPlaceholder: 'SendEmailFunctionArn',
+        payload: {
+          ...touchpointAndGeneration,
+          'executionId.$': '$$.Execution.Id',
+          'now.$': '$$.State.EnteredTime',
+          'email.$': '$.render.Payload',
+          ...variant.sendExtra,
         },
-        ResultSelector: { 'MessageId.$': '$.MessageId' },
-        ResultPath: '$.sent',
-        TimeoutSeconds: TASK_TIMEOUT_SECONDS,
-        Retry: [copy(SES_THROTTLING)],
-        Catch: [catcher(SES_THROTTLING.ErrorEquals, 'RecordDeferred'), ...catchAll('RecordFailure')],
-        Next: 'RecordSent',
+        resultPath: '$.sent',
+        onError: 'RecordSendStepError',
+        next: 'SendResult',
+      }),
+      SendResult: {
+        Type: 'Choice',
+        Choices: sendResults.map(([result, next]) => ({ Variable: '$.sent.Payload.result', StringEquals: result, Next: next })),
+        Default: 'UnknownDecision',
       },
-      RecordSent: recordOutcome('SENT', { 'messageId.$': '$.sent.MessageId', ...variant.recordSentExtra }, 'Done', variant.recordSentComment),
+      RecordSent: recordOutcome('SENT', { 'messageId.$': '$.sent.Payload.messageId', ...variant.recordSentExtra }, 'Done', variant.recordSentComment),
       RecordRescheduled: recordOutcome(
         'RESCHEDULED',
         { 'reason.$': '$.check.Payload.reason', 'nextDueAt.$': '$.check.Payload.nextDueAt' },
@@ -137,16 +149,29 @@ export function sendWorkflow(variant: SendWorkflowVariant): JsonObject {
       RecordSkipped: recordOutcome('SKIPPED', { 'reason.$': '$.check.Payload.reason' }, 'Done'),
       RecordDeferred: recordOutcome(
         'DEFERRED',
+        { 'error.$': '$.sent.Payload.error' },
+        'Done',
+        'Throttled, or the request never reached SES: back to PENDING with backoff, or FAILED once the deferral budget is spent',
+      ),
+      RecordRejected: recordOutcome('FAILED', { 'error.$': '$.sent.Payload.error' }, variant.failState, 'SES refused this message for good'),
+      RecordUnconfirmed: recordOutcome(
+        'UNCONFIRMED',
+        { 'error.$': '$.sent.Payload.error' },
+        'Done',
+        "The request may have reached SES: SES's Send event settles it, else dispatch sends it again after the deadline",
+      ),
+      RecordSendStepError: recordOutcome(
+        'UNCONFIRMED',
         { 'error.$': '$.error' },
         'Done',
-        'Still throttled after the retries: back to PENDING with backoff, or FAILED once the deferral budget is spent',
+        'The send step failed: UNCONFIRMED if it had claimed the send (it may have reached SES), FAILED if it had not',
       ),
       RecordFailure: recordOutcome('FAILED', { 'error.$': '$.error' }, variant.failState),
       Done: { Type: 'Succeed' },
       UnknownDecision: {
         Type: 'Fail',
         Error: 'UnknownDecision',
-        Cause: 'check-eligibility returned a decision this workflow does not know',
+        Cause: 'check-eligibility or send-email returned a result this workflow does not know',
       },
       [variant.failState]: { Type: 'Fail', Error: variant.failState, Cause: 'the touchpoint was recorded as FAILED' },
       OutcomeNotRecorded: {
@@ -164,26 +189,27 @@ const LONG_WAITS = 'Long waits live in the touchpoints table, never here.';
 export const SEND_WORKFLOWS: readonly SendWorkflowVariant[] = [
   {
     file: 'check-in',
-    comment: `Post-purchase check-in: one short execution per due touchpoint (started by dispatch-due, named <touchpointId>-g<generation>). ${LONG_WAITS}`,
+    comment: `Post-purchase check-in: one short Express execution per due touchpoint (started by dispatch-due; at least once, so the send step claims the touchpoint). ${LONG_WAITS}`,
     eligibilityComment: "Consent, suppression, frequency cap and quiet hours in the recipient's zone",
     failState: 'CheckInFailed',
   },
   {
     file: 'survey',
     comment:
-      "Satisfaction survey (NPS, CSAT or CES): one short execution per due survey touchpoint or reminder (started by dispatch-due, named <touchpointId>-g<generation>). Eligibility adds the re-survey throttle and, for a reminder, 'not answered yet'; the render step signs one answer link per score; recording the send plans the one reminder.",
+      "Satisfaction survey (NPS, CSAT or CES): one short Express execution per due survey touchpoint or reminder (started by dispatch-due). Eligibility adds the re-survey throttle and, for a reminder, 'not answered yet'; the render step signs one answer link per score; recording the send plans the one reminder.",
     eligibilityComment:
       'Consent, suppression, frequency caps, the re-survey throttle (one survey per customer per window), a reminder only while unanswered, quiet hours and send window',
     renderComment: 'Template plus the scale: one signed one-click link per score (HTML and text), expiring linkValidFor after the start',
     renderExtra: { 'now.$': '$$.Execution.StartTime' },
     recordSentComment: 'Records SENT and plans the reminder (a survey, not a reminder, with reminderAfter)',
     recordSentExtra: { 'survey.$': '$.check.Payload.message.survey' },
+    sendExtra: { 'survey.$': '$.check.Payload.message.survey' },
     failState: 'SurveyFailed',
   },
   {
     file: 'renewal-reminder',
     comment:
-      'Contract-renewal reminder: one short execution per due reminder (planned by the daily renewal sweep or a contract event, one per contract × offset; started by dispatch-due, named <touchpointId>-g<generation>).',
+      'Contract-renewal reminder: one short Express execution per due reminder (planned by the daily renewal sweep or a contract event, one per contract × offset; started by dispatch-due).',
     eligibilityComment:
       'The contract still runs to the end date reminded of (not renewed, cancelled or moved), consent, suppression, frequency caps, quiet hours and send window',
     renderComment: "Plan, end date, value, days left and the campaign's renewal link, in the customer's locale",

@@ -307,7 +307,7 @@ describe('DynamoDbTouchpointRepository transitions', () => {
     expect(ddb).toHaveReceivedCommandExactlyOnceWith(UpdateCommand, {
       UpdateExpression:
         'SET #status = :pending, dueAt = :due, dueKey = :dueKey, generation = generation + :one, reason = :reason, updatedAt = :at, sendDeferrals = :deferrals',
-      ConditionExpression: '#status = :dispatched AND generation = :g',
+      ConditionExpression: '#status IN (:dispatched, :sending) AND generation = :g',
       ExpressionAttributeValues: expect.objectContaining({ ':deferrals': 4, ':g': 3, ':dueKey': `2025-06-10T12:01:00.000Z#${id}` }),
     });
   });
@@ -332,11 +332,12 @@ describe('DynamoDbTouchpointRepository transitions', () => {
       Key: { touchpointId: id },
       UpdateExpression:
         'SET #status = :pending, dueAt = :due, dueKey = :dueKey, generation = generation + :one, reason = :reason, updatedAt = :at',
-      ConditionExpression: '#status = :dispatched AND generation = :g',
+      ConditionExpression: '#status IN (:dispatched, :sending) AND generation = :g',
       ExpressionAttributeNames: { '#status': 'status' },
       ExpressionAttributeValues: {
         ':pending': 'PENDING',
         ':dispatched': 'DISPATCHED',
+        ':sending': 'SENDING',
         ':due': '2025-06-11T06:00:00.000Z',
         ':dueKey': `2025-06-11T06:00:00.000Z#${id}`,
         ':one': 1,
@@ -361,9 +362,11 @@ describe('DynamoDbTouchpointRepository transitions', () => {
       Key: { touchpointId: id },
       UpdateExpression:
         'SET #status = :status, updatedAt = :at, expiresAt = :expires, sentAt = :at, messageId = :messageId REMOVE dueShard, dueKey',
-      ConditionExpression: '#status = :dispatched AND generation = :g',
+      ConditionExpression: '#status IN (:dispatched, :sending, :unconfirmed) AND generation = :g',
       ExpressionAttributeNames: { '#status': 'status' },
       ExpressionAttributeValues: {
+        ':sending': 'SENDING',
+        ':unconfirmed': 'UNCONFIRMED',
         ':status': 'SENT',
         ':dispatched': 'DISPATCHED',
         ':expires': EXPIRES_AT,
@@ -386,9 +389,11 @@ describe('DynamoDbTouchpointRepository transitions', () => {
       TableName: TABLE,
       Key: { touchpointId: id },
       UpdateExpression: 'SET #status = :status, updatedAt = :at, expiresAt = :expires, reason = :reason REMOVE dueShard, dueKey',
-      ConditionExpression: '#status = :dispatched AND generation = :g',
+      ConditionExpression: '#status IN (:dispatched, :sending, :unconfirmed) AND generation = :g',
       ExpressionAttributeNames: { '#status': 'status' },
       ExpressionAttributeValues: {
+        ':sending': 'SENDING',
+        ':unconfirmed': 'UNCONFIRMED',
         ':status': status,
         ':dispatched': 'DISPATCHED',
         ':expires': EXPIRES_AT,
@@ -399,7 +404,7 @@ describe('DynamoDbTouchpointRepository transitions', () => {
     });
   });
 
-  it('cancel moves PENDING or DISPATCHED to CANCELLED whatever the generation and leaves the due index', async () => {
+  it('cancel moves PENDING, DISPATCHED or UNCONFIRMED to CANCELLED whatever the generation and leaves the due index', async () => {
     // Prepare
     ddb.on(UpdateCommand).resolves({});
 
@@ -412,12 +417,13 @@ describe('DynamoDbTouchpointRepository transitions', () => {
       TableName: TABLE,
       Key: { touchpointId: id },
       UpdateExpression: 'SET #status = :cancelled, reason = :reason, updatedAt = :at, expiresAt = :expires REMOVE dueShard, dueKey',
-      ConditionExpression: '#status IN (:pending, :dispatched)',
+      ConditionExpression: '#status IN (:pending, :dispatched, :unconfirmed)',
       ExpressionAttributeNames: { '#status': 'status' },
       ExpressionAttributeValues: {
         ':cancelled': 'CANCELLED',
         ':pending': 'PENDING',
         ':dispatched': 'DISPATCHED',
+        ':unconfirmed': 'UNCONFIRMED',
         ':reason': 'refund',
         ':at': AT,
         ':expires': EXPIRES_AT,

@@ -68,7 +68,7 @@ describe('deferring a throttled send', () => {
     expect(results[MAX_SEND_DEFERRALS]).toEqual({ outcome: 'FAILED', recorded: true });
     const stored = await touchpoints.get(ID);
     expect(stored).toMatchObject({ status: 'FAILED', sendDeferrals: MAX_SEND_DEFERRALS });
-    expect(stored?.reason).toBe(`SesV2.TooManyRequestsException: Maximum sending rate exceeded. (still throttled after ${MAX_SEND_DEFERRALS} deferrals)`);
+    expect(stored?.reason).toBe(`SesV2.TooManyRequestsException: Maximum sending rate exceeded. (still not sent after ${MAX_SEND_DEFERRALS} deferrals)`);
   });
 
   it('backs off doubling from a minute to at most 30 minutes, half of it jittered', () => {
