@@ -58,6 +58,11 @@ export interface EventRuleSpec {
   /** Event `source` to match; absent means the configured commerce source. */
   source?: string;
   detailTypes: string[];
+  /**
+   * Dotted paths under `detail` that must exist for the rule to match (EventBridge's `exists` filter), so a target gets
+   * only the events it is for.
+   */
+  detailExists?: string[];
   /** A function (invoked asynchronously) or a workflow (an execution per event). */
   target: FunctionName | { workflow: WorkflowName };
 }
@@ -92,6 +97,8 @@ export const EVENT_RULES: readonly EventRuleSpec[] = [
     bus: 'default',
     source: 'aws.ses',
     detailTypes: [DETAIL_TYPES.emailSent],
+    // Only our touchpoints' sends: alerts and test sends carry no touchpoint tag.
+    detailExists: ['mail.tags.touchpointId'],
     target: 'record-outcome',
   },
   {
@@ -296,3 +303,28 @@ export const TABLES = {
 } as const;
 
 export const DEFAULT_DISPATCH_SHARDS = 8;
+
+/** The EventBridge `detail` pattern for a rule's {@link EventRuleSpec.detailExists} paths (undefined when it has none). */
+export function detailPattern(spec: Pick<EventRuleSpec, 'detailExists'>): Record<string, unknown> | undefined {
+  if (!spec.detailExists?.length) return undefined;
+  const pattern: Record<string, unknown> = {};
+  for (const path of spec.detailExists) {
+    const keys = path.split('.');
+    let node = pattern;
+    for (const key of keys.slice(0, -1)) node = (node[key] ??= {}) as Record<string, unknown>;
+    node[keys.at(-1) as string] = [{ exists: true }];
+  }
+  return pattern;
+}
+
+/** Whether an event's detail has every one of a rule's {@link EventRuleSpec.detailExists} paths. */
+export function hasDetailPaths(spec: Pick<EventRuleSpec, 'detailExists'>, detail: Record<string, unknown>): boolean {
+  return (spec.detailExists ?? []).every((path) => {
+    let node: unknown = detail;
+    for (const key of path.split('.')) {
+      if (node === null || typeof node !== 'object' || !(key in node)) return false;
+      node = (node as Record<string, unknown>)[key];
+    }
+    return true;
+  });
+}

@@ -8,6 +8,7 @@ import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Serv
 import type { HttpRouteSpec } from '../core/topology.ts';
 import { escapeHtml, readBody, sendHtml, sendJson } from './http.ts';
 import { LOCAL_ACCOUNT_ID } from './lambda-runtime.ts';
+import type { LocalMeter } from './meter.ts';
 
 export interface ApiGatewayEventV2 {
   version: '2.0';
@@ -172,6 +173,8 @@ export interface ApiGatewayServerOptions {
   /** Links shown on the index page at `/`. */
   links?: () => Array<{ label: string; href: string; note?: string }>;
   log?: (line: string) => void;
+  /** Counts each routed request and its access-log line (bench/cost.ts); absent: nothing is metered. */
+  meter?: LocalMeter;
 }
 
 export function createApiGatewayServer(options: ApiGatewayServerOptions): Server {
@@ -193,6 +196,7 @@ export function createApiGatewayServer(options: ApiGatewayServerOptions): Server
       return sendJson(res, 404, { message: 'Not Found' });
     }
     const body = await readBody(req);
+    const startedMs = Date.now();
     const event = toApiGatewayEvent(
       { method, url, headers: req.headers, body, sourceIp: req.socket.remoteAddress ?? '127.0.0.1', httpVersion: req.httpVersion },
       matched.route,
@@ -211,6 +215,20 @@ export function createApiGatewayServer(options: ApiGatewayServerOptions): Server
     if (response.cookies.length > 0) headers['set-cookie'] = response.cookies;
     res.writeHead(response.statusCode, headers);
     res.end(response.body);
+    options.meter?.httpRequest({
+      routeKey: event.routeKey,
+      requestBytes: body.length + Buffer.byteLength(url),
+      responseBytes: response.body.length,
+      values: {
+        requestId: event.requestContext.requestId,
+        requestTimeEpoch: event.requestContext.timeEpoch,
+        routeKey: event.routeKey,
+        status: response.statusCode,
+        responseLength: response.body.length,
+        responseLatency: Date.now() - startedMs,
+        integrationErrorMessage: undefined,
+      },
+    });
     options.log?.(`← ${method} ${path} → ${matched.route.target} ${response.statusCode}`);
   }
 }

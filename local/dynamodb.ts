@@ -16,6 +16,7 @@ import {
 import dynalite from 'dynalite';
 import { TABLES } from '../core/topology.ts';
 import { closeServer, listen } from './http.ts';
+import { installDynaliteMeter, type LocalMeter } from './meter.ts';
 
 export type TableKey = keyof typeof TABLES;
 export type TableNames = Record<TableKey, string>;
@@ -25,7 +26,8 @@ export function localTableNames(prefix = 'outreach'): TableNames {
   return Object.fromEntries(Object.keys(TABLES).map((key) => [key, `${prefix}-${key}`])) as TableNames;
 }
 
-export async function startDynamo(options: { port: number; dataDir?: string }): Promise<{ server: Server; port: number; endpoint: string; close(): Promise<void> }> {
+/** With `meter`, every request's read and write units (indexes included) are counted: local/meter.ts. */
+export async function startDynamo(options: { port: number; dataDir?: string; meter?: LocalMeter }): Promise<{ server: Server; port: number; endpoint: string; close(): Promise<void> }> {
   let path: string | undefined;
   if (options.dataDir) {
     path = join(options.dataDir, 'dynamodb');
@@ -37,8 +39,26 @@ export async function startDynamo(options: { port: number; dataDir?: string }): 
   // than any pause between requests; closeServer still closes them at stop.
   server.keepAliveTimeout = 120_000;
   server.headersTimeout = 121_000;
-  const port = await listen(server, options.port);
-  return { server, port, endpoint: `http://127.0.0.1:${port}`, close: () => closeServer(server) };
+  const uninstallMeter = options.meter ? installDynaliteMeter(options.meter) : undefined;
+  let port: number;
+  try {
+    port = await listen(server, options.port);
+  } catch (error) {
+    uninstallMeter?.();
+    throw error;
+  }
+  return {
+    server,
+    port,
+    endpoint: `http://127.0.0.1:${port}`,
+    close: async () => {
+      try {
+        await closeServer(server);
+      } finally {
+        uninstallMeter?.();
+      }
+    },
+  };
 }
 
 interface IndexSpec {

@@ -5,9 +5,10 @@
  * dead-letter store), or a workflow, which gets an execution with the whole event as input.
  */
 import { randomUUID } from 'node:crypto';
-import type { EventRuleSpec, FunctionName, WorkflowName } from '../core/topology.ts';
+import { type EventRuleSpec, type FunctionName, hasDetailPaths, type WorkflowName } from '../core/topology.ts';
 import { AwsServiceError } from './aws-error.ts';
 import type { LocalClock } from './clock.ts';
+import type { LocalMeter } from './meter.ts';
 import { LOCAL_ACCOUNT_ID, LOCAL_REGION } from './lambda-runtime.ts';
 
 /** A PutEvents request entry as it arrives on the wire (AWS JSON protocol: Time is epoch seconds). */
@@ -53,6 +54,8 @@ export interface LocalEventBusOptions {
   /** A rule whose target is a workflow: start an execution with the whole event as input (absent: such rules only log). */
   startWorkflow?: (workflow: WorkflowName, event: BusEvent, rule: string) => void;
   log?: (line: string) => void;
+  /** Counts each accepted entry (bench/cost.ts); absent: nothing is metered. */
+  meter?: LocalMeter;
 }
 
 export interface RecordedEvent {
@@ -99,7 +102,8 @@ export class LocalEventBus {
     };
     const bus = busNameOf(entry.EventBusName);
     const busRules = this.options.rules.filter((rule) => this.busOf(rule) === bus);
-    const matched = busRules.filter((rule) => event.source === (rule.source ?? this.options.commerceSource) && rule.detailTypes.includes(event['detail-type']));
+    const matched = busRules.filter((rule) => event.source === (rule.source ?? this.options.commerceSource) && rule.detailTypes.includes(event['detail-type']) && hasDetailPaths(rule, event.detail));
+    this.options.meter?.busEvent(bus, entry as Parameters<LocalMeter['busEvent']>[1], matched.length);
     this.history.push({ event, bus, matchedRules: matched.map((rule) => rule.name) });
     if (this.history.length > LocalEventBus.HISTORY_LIMIT) this.history.shift();
     this.options.log?.(

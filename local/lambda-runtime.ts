@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { LocalClock } from './clock.ts';
+import type { LocalMeter } from './meter.ts';
 import type { WorkTracker } from './work-tracker.ts';
 
 export const LOCAL_REGION = 'us-east-1';
@@ -91,11 +92,13 @@ export interface LocalFunctionsOptions {
   asyncRetries?: number;
   log?: (line: string) => void;
   timeoutMs?: number;
+  /** Counts each invocation's duration and log output (bench/cost.ts); absent: nothing is metered. */
+  meter?: LocalMeter;
 }
 
 export class LocalFunctions {
   readonly deadLetters: DeadLetter[] = [];
-  private readonly options: Required<Omit<LocalFunctionsOptions, 'log'>> & { log: (line: string) => void };
+  private readonly options: Required<Omit<LocalFunctionsOptions, 'log' | 'meter'>> & Pick<LocalFunctionsOptions, 'meter'> & { log: (line: string) => void };
 
   constructor(options: LocalFunctionsOptions) {
     this.options = { asyncRetries: 2, timeoutMs: 900_000, log: () => {}, ...options };
@@ -122,7 +125,8 @@ export class LocalFunctions {
       getRemainingTimeInMillis: () => Math.max(0, this.options.timeoutMs - (Date.now() - started)),
     };
     // Lambda hands the handler a fresh copy of the JSON payload and serialises what it returns.
-    const result = await handler(JSON.parse(JSON.stringify(event ?? null)), context);
+    const run = () => handler(JSON.parse(JSON.stringify(event ?? null)), context);
+    const result = await (this.options.meter ? this.options.meter.invocation(name, run) : run());
     return result === undefined ? null : JSON.parse(JSON.stringify(result));
   }
 

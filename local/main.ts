@@ -21,6 +21,7 @@ interface MainOptions {
   scenario: boolean;
   seed: boolean;
   startAt?: string;
+  sesMaxSendRate?: number;
 }
 
 const program = new Command()
@@ -31,7 +32,12 @@ const program = new Command()
   .option('--data-dir <dir>', 'keep DynamoDB data and the link-signing secret on disk (default: in memory)')
   .option('--start-at <iso>', 'virtual time to start at (default: now, or now minus the sample scenario when seeding)')
   .option('--scenario', 'run the sample scenario to the end, print a summary and exit (0 when everything went as expected)', false)
-  .option('--no-seed', 'start empty: no sample customers and orders');
+  .option('--no-seed', 'start empty: no sample customers and orders')
+  .addOption(
+    new Option('--ses-max-send-rate <n>', 'the local SES account\'s maximum send rate, emails per second in real time (default 14, as a new AWS account)').argParser(
+      parseSendRate,
+    ),
+  );
 
 async function main(): Promise<void> {
   const options = program.parse().opts<MainOptions>();
@@ -45,6 +51,7 @@ async function main(): Promise<void> {
     speed: options.speed ?? (options.scenario ? 0 : 1),
     ...(startAt ? { startAt } : {}),
     ...(options.dataDir ? { dataDir: options.dataDir } : {}),
+    ...(options.sesMaxSendRate === undefined ? {} : { ses: { maxSendRate: options.sesMaxSendRate } }),
   });
   printEndpoints(stack);
 
@@ -140,6 +147,12 @@ function parseSpeed(value: string): number {
   const speed = Number(value);
   if (!Number.isFinite(speed) || speed < 0) throw new InvalidArgumentError('expected a number >= 0.');
   return speed;
+}
+
+function parseSendRate(value: string): number {
+  const rate = Number(value);
+  if (!Number.isFinite(rate) || rate <= 0) throw new InvalidArgumentError('expected a number of emails per second > 0.');
+  return rate;
 }
 
 main().catch((error: unknown) => {

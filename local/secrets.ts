@@ -8,6 +8,7 @@ import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'no
 import { join } from 'node:path';
 import { AwsServiceError } from './aws-error.ts';
 import { LOCAL_ACCOUNT_ID, LOCAL_REGION } from './lambda-runtime.ts';
+import type { LocalMeter } from './meter.ts';
 
 export interface LocalSecret {
   name: string;
@@ -66,7 +67,11 @@ export function createMetricsTokenSecret(): LocalSecret {
 }
 
 export class LocalSecretsManager {
-  constructor(private readonly secrets: readonly LocalSecret[]) {}
+  /** `meter` counts each GetSecretValue answered (bench/cost.ts). */
+  constructor(
+    private readonly secrets: readonly LocalSecret[],
+    private readonly meter?: LocalMeter,
+  ) {}
 
   getSecretValue(request: { SecretId?: unknown; VersionStage?: unknown }): Record<string, unknown> {
     const id = request.SecretId;
@@ -77,6 +82,7 @@ export class LocalSecretsManager {
     // Like AWS, accept the name, the full ARN, or the ARN without its random 6-character suffix.
     const secret = this.secrets.find((s) => s.name === id || s.arn === id || s.arn.replace(/-[A-Za-z0-9]{6}$/, '') === id);
     if (!secret) throw new AwsServiceError('ResourceNotFoundException', "Secrets Manager can't find the specified secret.");
+    this.meter?.secretCall(secret.name);
     return {
       ARN: secret.arn,
       Name: secret.name,

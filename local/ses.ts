@@ -1,10 +1,16 @@
 /**
- * SES v2, locally: aws-ses-v2-local on 127.0.0.1. Its `GET /` is a mailbox page showing every email sent and
- * `GET /store` lists them as JSON. The store is in memory (and global to the process): emails do not survive a restart.
+ * SES v2, locally: aws-ses-v2-local on an internal port behind the front of local/ses-front.ts on the SES port. The
+ * front answers GetAccount, enforces the maximum send rate, publishes SES's sending events for every accepted
+ * SendEmail (whoever sent it: a workflow task, a Lambda's SESv2Client, the AWS CLI) and injects faults; everything
+ * else goes to aws-ses-v2-local, whose `GET /` is a mailbox page showing every email sent and `GET /store` lists them
+ * as JSON. The store is in memory (and global to the process): emails do not survive a restart.
  */
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { closeServer, LOCAL_HOST } from './http.ts';
+import { closeServer, listen, LOCAL_HOST } from './http.ts';
+import { createSesFront, type SesFrontOptions, type SesFrontStats } from './ses-front.ts';
+
+export type { SesAcceptedSend, SesFaults, SesFrontStats } from './ses-front.ts';
 
 type StartSes = (config?: { host?: string; port?: number }) => Promise<Server>;
 
@@ -20,15 +26,53 @@ export interface StoredEmail {
   at: number;
 }
 
-export async function startSes(options: { port: number }): Promise<{ port: number; endpoint: string; close(): Promise<void> }> {
+export interface SesOptions extends Omit<SesFrontOptions, 'backend'> {
+  /** The SES port, where the front listens (0 = ephemeral). */
+  port: number;
+  /** aws-ses-v2-local's own port (default 0 = ephemeral). */
+  backendPort?: number;
+}
+
+export interface LocalSes {
+  /** The front's port and endpoint: what SDK clients use. */
+  port: number;
+  endpoint: string;
+  /** aws-ses-v2-local itself (no rate limit, no events, no faults). */
+  backendEndpoint: string;
+  /** What the front did with the SendEmail calls so far. */
+  stats(): SesFrontStats;
+  close(): Promise<void>;
+}
+
+export async function startSes(options: SesOptions): Promise<LocalSes> {
   const module = (await import('aws-ses-v2-local')) as unknown as { default: StartSes | { default: StartSes } };
   const start = typeof module.default === 'function' ? module.default : module.default.default;
-  const server = await start({ host: LOCAL_HOST, port: options.port });
-  const port = (server.address() as AddressInfo).port;
+  const { port: frontPort, backendPort = 0, ...frontOptions } = options;
+  const backendServer = await start({ host: LOCAL_HOST, port: backendPort });
+  const backendEndpoint = `http://${LOCAL_HOST}:${(backendServer.address() as AddressInfo).port}`;
+  const front = createSesFront({ ...frontOptions, backend: backendEndpoint });
+  let port: number;
+  try {
+    port = await listen(front.server, frontPort);
+  } catch (error) {
+    front.destroy();
+    await closeServer(backendServer);
+    throw error;
+  }
   const endpoint = `http://${LOCAL_HOST}:${port}`;
   // The store lives in the module, so a stack restarted in the same process would see old mail.
-  await fetch(`${endpoint}/clear-store`, { method: 'POST' });
-  return { port, endpoint, close: () => closeServer(server) };
+  await fetch(`${backendEndpoint}/clear-store`, { method: 'POST' });
+  return {
+    port,
+    endpoint,
+    backendEndpoint,
+    stats: () => front.stats(),
+    close: async () => {
+      await closeServer(front.server);
+      front.destroy();
+      await closeServer(backendServer);
+    },
+  };
 }
 
 export async function readSesStore(endpoint: string): Promise<StoredEmail[]> {

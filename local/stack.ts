@@ -40,12 +40,12 @@ import { handlerModuleLoader, LocalFunctions, LOCAL_REGION, type DeadLetter, typ
 import { LocalScheduler, type AdvanceSummary } from './scheduler.ts';
 import { countTouchpointsByStatus, readMailbox, summarise, type MailboxEmail, type StackSummary } from './observe.ts';
 import { createLinkSecret, createMetricsTokenSecret, createSurveyKeyringSecret, LocalSecretsManager } from './secrets.ts';
-import { simulatorFeedback } from './ses-feedback.ts';
-import { startSes } from './ses.ts';
+import { startSes, type SesFaults, type SesFrontStats } from './ses.ts';
 import { LocalStepFunctions, stateMachineArn, type ExecutionRecord } from './step-functions.ts';
 import { PRODUCT_FUNCTIONS } from './task-dispatch.ts';
 import { loadWorkflow, localSubstitutions } from './workflow-loader.ts';
 import { WorkTracker } from './work-tracker.ts';
+import type { LocalMeter } from './meter.ts';
 
 export const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -71,6 +71,8 @@ export interface LocalStackOptions {
   cxAddress?: string;
   /** Real milliseconds a workflow retrier waits locally (default 10). */
   retryDelayMs?: number;
+  /** Runs every Express execution twice, as Express's at-least-once delivery may (tests of the send claim). */
+  expressRunsTwice?: boolean;
   /** Where log lines go (default console.log); `false` for silence. */
   log?: ((line: string) => void) | false;
   /** Loads campaign rules into the campaigns table after start (default: campaigns/ via core/campaigns). */
@@ -79,6 +81,10 @@ export interface LocalStackOptions {
   handlers?: HandlerLoader;
   /** The metric targets (default: <rootDir>/metrics/targets.yaml, else this repository's). */
   targetsFile?: string;
+  /** Counts the billable operations of everything the stack runs (local/meter.ts, bench/cost.ts); default: none. */
+  meter?: LocalMeter;
+  /** The local SES: maximum send rate in emails per second (default 14, real time) and injected faults (docs/local-stack.md). */
+  ses?: { maxSendRate?: number; faults?: SesFaults };
 }
 
 export interface LocalEndpoints {
@@ -126,6 +132,10 @@ export interface LocalStack {
   deadLetters(): DeadLetter[];
   executions(): ExecutionRecord[];
   summary(): Promise<StackSummary>;
+  /** The meter given in the options, if any. */
+  meter?: LocalMeter;
+  /** What the local SES did with SendEmail calls: accepted, throttled, reset, dropped (local/ses-front.ts). */
+  sesStats(): SesFrontStats;
   stop(): Promise<void>;
 }
 
@@ -145,9 +155,22 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
 
   try {
     // 1. Servers that need nothing from us.
-    const dynamo = await startDynamo({ port: port(PORT_OFFSETS.dynamodb), ...(options.dataDir ? { dataDir: options.dataDir } : {}) });
+    const meter = options.meter;
+    const dynamo = await startDynamo({ port: port(PORT_OFFSETS.dynamodb), ...(options.dataDir ? { dataDir: options.dataDir } : {}), ...(meter ? { meter } : {}) });
     cleanups.push(() => dynamo.close());
-    const ses = await startSes({ port: port(PORT_OFFSETS.ses) });
+    // Every SendEmail SES accepts, whoever sent it: its local-clock send time, and the events SES would publish.
+    const sentAt = new Map<string, string>();
+    const ses = await startSes({
+      port: port(PORT_OFFSETS.ses),
+      ...(options.ses?.maxSendRate === undefined ? {} : { maxSendRate: options.ses.maxSendRate }),
+      ...(options.ses?.faults ? { faults: options.ses.faults } : {}),
+      now: () => clock.now(),
+      onAccepted: ({ messageId, at, dropped }) => {
+        sentAt.set(messageId, at.toISOString());
+        stamp(`✉ SES accepted ${messageId}${dropped ? ' (answer dropped: injected fault)' : ''}`);
+      },
+      onEvents: (entries) => bus.putEvents(entries.map((e) => ({ ...e, Time: (e.Time as Date).getTime() / 1000 }))),
+    });
     cleanups.push(() => ses.close());
 
     const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
@@ -168,8 +191,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const shards = options.dispatchShards ?? DEFAULT_DISPATCH_SHARDS;
 
     // 2. The pieces of the local AWS: functions, bus, Step Functions, Secrets Manager.
-    const functions = new LocalFunctions({ load: options.handlers ?? handlerModuleLoader(rootDir), clock, tracker, log: stamp });
+    const functions = new LocalFunctions({ load: options.handlers ?? handlerModuleLoader(rootDir), clock, tracker, log: stamp, ...(meter ? { meter } : {}) });
     const bus = new LocalEventBus({
+      ...(meter ? { meter } : {}),
       clock,
       productBusName: options.eventBusName ?? LOCAL_EVENT_BUS_NAME,
       rules: EVENT_RULES,
@@ -185,12 +209,13 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       },
       log: stamp,
     });
-    const sentAt = new Map<string, string>();
     let eventbridgeForTasks: EventBridgeClient | undefined;
     const stepFunctions = new LocalStepFunctions({
+      ...(meter ? { meter } : {}),
       clock,
       tracker,
       retryDelayMs: options.retryDelayMs ?? 10,
+      ...(options.expressRunsTwice ? { expressRunsTwice: true } : {}),
       log: stamp,
       services: {
         invokeFunction: (name, payload) => functions.invoke(name, payload),
@@ -205,24 +230,19 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
             commands: eventbridgeCommands,
           },
         },
-        onSdkResult: (service, action, input, output) => {
-          const messageId = (output as { MessageId?: string }).MessageId;
-          if (service === 'sesv2' && action === 'sendEmail' && messageId) {
-            sentAt.set(messageId, clock.nowIso());
-            stamp(`✉ SES accepted ${messageId}`);
-            const feedback = simulatorFeedback(input as Parameters<typeof simulatorFeedback>[0], messageId, clock.now());
-            if (feedback.length > 0) bus.putEvents(feedback.map((e) => ({ ...e, Time: clock.nowMs() / 1000 })));
-          }
-        },
       },
     });
     const workflowArns: Record<string, string> = {};
     // One local state machine per workflow file (AWS has one per kind); the event workflows are started by bus rules.
     const substitutions = localSubstitutions(options.eventBusName ?? LOCAL_EVENT_BUS_NAME);
     const registered = new Map<string, string>();
-    for (const file of new Set(Object.values(ALL_WORKFLOWS))) registered.set(file, stepFunctions.register(file, loadWorkflow(rootDir, file, substitutions)));
+    // The touchpoint kinds' send workflows are Express in AWS (lib/constructs/outreach-workflows.ts), the event workflows Standard.
+    const express = new Set<string>(Object.values(WORKFLOWS));
+    for (const file of new Set(Object.values(ALL_WORKFLOWS))) {
+      registered.set(file, stepFunctions.register(file, loadWorkflow(rootDir, file, substitutions), express.has(file) ? 'EXPRESS' : 'STANDARD'));
+    }
     for (const [kind, file] of Object.entries(WORKFLOWS)) workflowArns[kind] = registered.get(file)!;
-    const secrets = new LocalSecretsManager([linkSecret, surveyKeyring, metricsToken]);
+    const secrets = new LocalSecretsManager([linkSecret, surveyKeyring, metricsToken], meter);
 
     // 3. Our servers: the AWS JSON-protocol gateway (+ control API) and the web server (API Gateway).
     let stack: LocalStack | undefined;
@@ -236,6 +256,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     cleanups.push(() => closeServer(gatewayServer));
     const gatewayUrl = `http://127.0.0.1:${gatewayPort}`;
     const webServer = createApiGatewayServer({
+      ...(meter ? { meter } : {}),
       routes: HTTP_ROUTES,
       invoke: (target, event) => functions.invoke(target, event),
       nowMs: () => clock.nowMs(),
@@ -313,7 +334,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       schedules: SCHEDULES,
       clock,
       tracker,
-      earliestPendingDue: pendingDueProbe(dynamodb, tables.touchpoints, shards),
+      // The probe is the local scheduler's own bookkeeping, not a request AWS would see: not metered.
+      earliestPendingDue: meter ? meter.unmetered(pendingDueProbe(dynamodb, tables.touchpoints, shards)) : pendingDueProbe(dynamodb, tables.touchpoints, shards),
       fire: async (schedule: ScheduleSpec, scheduledTime: string) => {
         const outcome = await functions.invokeAsync(schedule.target, { scheduledTime }, `schedule ${schedule.name}`);
         return outcome.ok ? { ok: true, result: outcome.result } : { ok: false, error: `${outcome.deadLetter.errorName}: ${outcome.deadLetter.errorMessage}` };
@@ -335,6 +357,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       dashboardUrl,
       clock,
       clients: { dynamodb, eventbridge },
+      ...(meter ? { meter } : {}),
       putEvents: (entries) => eventbridge.send(new PutEventsCommand({ Entries: entries })),
       advance: async (by) => {
         const ms = typeof by === 'number' ? by : parseIsoDuration(by);
@@ -361,6 +384,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
           executions: stepFunctions.executions(),
           deadLetters: functions.deadLetters,
         }),
+      sesStats: () => ses.stats(),
       stop: async () => {
         if (stopped) return;
         stopped = true;

@@ -11,6 +11,7 @@ import type { LocalClock } from './clock.ts';
 import { LOCAL_ACCOUNT_ID, LOCAL_REGION } from './lambda-runtime.ts';
 import { ExecutionAbortedError, ExecutionError, ExecutionTimeoutError, StateMachine, type StateMachineDefinition } from './local-engine.ts';
 import { bindStateNames, buildTaskHandlers, retryIntervalOverrides, type TaskServices, type WorkflowLike } from './task-dispatch.ts';
+import type { LocalMeter } from './meter.ts';
 import type { WorkTracker } from './work-tracker.ts';
 
 export type ExecutionStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED';
@@ -51,6 +52,8 @@ export interface LocalStepFunctionsOptions {
   /** Runs every Express execution twice, concurrently (at-least-once delivery, for tests). */
   expressRunsTwice?: boolean;
   log?: (line: string) => void;
+  /** Counts each execution's state transitions and duration (bench/cost.ts); absent: nothing is metered. */
+  meter?: LocalMeter;
 }
 
 export function stateMachineArn(name: string): string {
@@ -147,6 +150,7 @@ export class LocalStepFunctions {
       },
     });
     this.aborts.set(executionArn, execution.abort);
+    this.options.meter?.execution(machine.name, machine.type, executionArn, execution);
     this.options.log?.(`▶ execution ${machine.name}/${name} started`);
     this.options.tracker.track(this.settle(record, execution.result));
     return { executionArn, startDate };

@@ -8,7 +8,7 @@ import { LambdaInvoke, type ScheduleTargetBaseProps } from 'aws-cdk-lib/aws-sche
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { EVENT_RULES, type EventRuleSpec, type FunctionName, SCHEDULES, type WorkflowName } from '../../core/topology.ts';
+import { detailPattern, EVENT_RULES, type EventRuleSpec, type FunctionName, SCHEDULES, type WorkflowName } from '../../core/topology.ts';
 import { pascalCase } from '../naming.ts';
 
 export interface OutreachTriggersProps {
@@ -62,7 +62,7 @@ export class OutreachTriggers extends Construct {
         new Rule(this, pascalCase(spec.name), {
           eventBus: spec.bus === 'default' ? defaultBus : props.eventBus,
           description: spec.description,
-          eventPattern: { source: [spec.source ?? props.eventSource], detailType: [...spec.detailTypes] },
+          eventPattern: { source: [spec.source ?? props.eventSource], detailType: [...spec.detailTypes], detail: detailPattern(spec) },
           targets: [ruleTarget(spec.target, props)],
         }),
     );

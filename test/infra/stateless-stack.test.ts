@@ -7,6 +7,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import {
   ALL_WORKFLOWS,
   DETAIL_TYPES,
+  detailPattern,
   ENV,
   EVENT_RULES,
   FUNCTION_NAMES,
@@ -280,7 +281,11 @@ describe('stateless stack', () => {
       const { target } = rule;
       template.hasResourceProperties('AWS::Events::Rule', {
         EventBusName: rule.bus === 'default' ? 'default' : { 'Fn::ImportValue': Match.stringLikeRegexp('EventBus') },
-        EventPattern: { source: [rule.source ?? 'outreach.commerce'], 'detail-type': rule.detailTypes },
+        EventPattern: {
+          source: [rule.source ?? 'outreach.commerce'],
+          'detail-type': rule.detailTypes,
+          ...(rule.detailExists ? { detail: detailPattern(rule) } : {}),
+        },
         Targets: [
           Match.objectLike({
             Arn: typeof target === 'string' ? { 'Fn::GetAtt': [fnId(target), 'Arn'] } : { Ref: machineIdOf(target.workflow) },
@@ -289,6 +294,11 @@ describe('stateless stack', () => {
           }),
         ],
       });
+    });
+
+    it("settles sends from SES's Send events only when they carry a touchpoint id (alerts and test sends do not)", () => {
+      const rule = Object.values(template.findResources('AWS::Events::Rule')).find((r) => r.Properties.EventPattern['detail-type'][0] === DETAIL_TYPES.emailSent);
+      expect(rule?.Properties.EventPattern.detail).toEqual({ mail: { tags: { touchpointId: [{ exists: true }] } } });
     });
 
     it('starts a close-the-loop execution per Survey Answered event, with the whole event, through a role that may start only that', () => {
