@@ -213,6 +213,11 @@ export const WORKFLOW_FUNCTION_PLACEHOLDERS: Readonly<Record<string, FunctionNam
 /** Environment variables, by name. Every handler parses the ones it needs when its module loads. */
 /** The share of the account's SES maximum send rate dispatch uses unless configured (context outreach:sendRateShare). */
 export const DEFAULT_SEND_RATE_SHARE = 0.9;
+/**
+ * Minutes the oldest due touchpoint may wait before the backlog alarm goes off (context outreach:backlogAlarmMinutes).
+ * A launch that the send rate drains within the hour does not page; one that the rate cannot keep up with does.
+ */
+export const DEFAULT_BACKLOG_ALARM_MINUTES = 60;
 
 export const ENV = {
   customersTable: 'CUSTOMERS_TABLE',

@@ -4,7 +4,7 @@
  */
 import type { IConstruct } from 'constructs';
 import { z } from 'zod';
-import { DEFAULT_COMMERCE_EVENT_SOURCE, DEFAULT_DISPATCH_SHARDS, DEFAULT_SEND_RATE_SHARE } from '../core/topology.ts';
+import { DEFAULT_BACKLOG_ALARM_MINUTES, DEFAULT_COMMERCE_EVENT_SOURCE, DEFAULT_DISPATCH_SHARDS, DEFAULT_SEND_RATE_SHARE } from '../core/topology.ts';
 import { DEFAULT_TRACING, DEFAULT_WORKFLOW_LOG_LEVEL, TRACING_MODES, WORKFLOW_LOG_LEVELS } from './constructs/observability.ts';
 
 export const CONTEXT_PREFIX = 'outreach:';
@@ -41,6 +41,7 @@ const settingsSchema = z.object({
   ),
   sendRateShare: z.preprocess((value) => unsetIfEmpty(value) ?? DEFAULT_SEND_RATE_SHARE, z.coerce.number().gt(0).max(1)),
   maxSendsPerSecond: optional(z.coerce.number().positive().max(100_000)),
+  backlogAlarmMinutes: z.preprocess((value) => unsetIfEmpty(value) ?? DEFAULT_BACKLOG_ALARM_MINUTES, z.coerce.number().int().min(1).max(10_080)),
   account: optional(z.coerce.string().regex(/^\d{12}$/)),
   sesIdentity: optional(
     z
@@ -77,6 +78,10 @@ export const SETTINGS: Readonly<Record<SettingKey, { expected: string; example: 
     example: '0.5',
   },
   maxSendsPerSecond: { expected: 'an upper bound on emails sent per second, whatever SES allows (optional)', example: '50' },
+  backlogAlarmMinutes: {
+    expected: `the minutes a due touchpoint may wait to be sent before the backlog alarm goes off, an integer from 1 to 10080 (default ${DEFAULT_BACKLOG_ALARM_MINUTES})`,
+    example: '30',
+  },
   account: { expected: 'a 12-digit AWS account id (optional; default: the account of your credentials)', example: '123456789012' },
   sesIdentity: { expected: 'a domain or email address to create an SES identity for (optional)', example: 'yourdomain.com' },
   tracing: { expected: `"sampled" (X-Ray traces what its sampling rules pick) or "off" (default ${DEFAULT_TRACING})`, example: 'off' },

@@ -24,6 +24,7 @@ export function addOutreachStacks(app: App, config: OutreachConfig): OutreachSta
     dispatchShards: config.dispatchShards,
     sendRateShare: config.sendRateShare,
     ...(config.maxSendsPerSecond ? { maxSendsPerSecond: config.maxSendsPerSecond } : {}),
+    backlogAlarmMinutes: config.backlogAlarmMinutes,
     tracing: config.tracing,
     workflowLogLevel: config.workflowLogLevel,
     ...(config.sesIdentity ? { sesIdentity: config.sesIdentity } : {}),

@@ -16,6 +16,8 @@ export interface OutreachAlarmsProps {
   readonly functions: Readonly<Record<string, IFunction>>;
   readonly stateMachines: Readonly<Record<string, IStateMachine>>;
   readonly deadLetterQueue: IQueue;
+  /** Minutes the oldest due touchpoint may wait before the backlog alarm goes off. */
+  readonly backlogAlarmMinutes: number;
   /** @default - no subscription; subscribe to `topic` yourself */
   readonly alertEmail?: string;
 }
@@ -93,6 +95,27 @@ export class OutreachAlarms extends Construct {
       rate(METRIC.complaints),
       0.08,
     );
+    // The send backlog, from dispatch's EMF metrics: touchpoints due and not yet dispatched drain at the paced send
+    // rate, so a launch makes the oldest one wait. Waiting longer than allowed for 3 minutes running means the rate
+    // cannot keep up (raise the SES quota or the share) or dispatch is not running.
+    const backlog = new Alarm(this, 'SendBacklog', {
+      alarmDescription: `The oldest due touchpoint has waited more than ${props.backlogAlarmMinutes} minutes to be sent (npm run outreach -- touchpoints backlog).`,
+      metric: new Metric({
+        namespace: METRICS_NAMESPACE,
+        metricName: METRIC.oldestDueAge,
+        dimensionsMap: { service: METRICS_SERVICE },
+        statistic: 'Maximum',
+        period: Duration.minutes(1),
+      }),
+      threshold: props.backlogAlarmMinutes * 60,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 3,
+      datapointsToAlarm: 3,
+      // No datapoint: dispatch published none (the schedule is off, or the function fails: its own alarm says so).
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+    });
+    backlog.addAlarmAction(new SnsAction(this.topic));
+    alarms.push(backlog);
     this.alarms = alarms;
   }
 }

@@ -7,7 +7,7 @@ import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { StateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { DEFAULT_CAMPAIGN_CACHE_SECONDS, DEFAULT_COMMERCE_EVENT_SOURCE, DEFAULT_DISPATCH_SHARDS, DEFAULT_SEND_RATE_SHARE, EVENT_RULES, type WorkflowName } from '../../core/topology.ts';
+import { DEFAULT_BACKLOG_ALARM_MINUTES, DEFAULT_CAMPAIGN_CACHE_SECONDS, DEFAULT_COMMERCE_EVENT_SOURCE, DEFAULT_DISPATCH_SHARDS, DEFAULT_SEND_RATE_SHARE, EVENT_RULES, type WorkflowName } from '../../core/topology.ts';
 import { InvalidTargetsError, loadTargetsFile } from '../../core/metrics/targets.ts';
 import { acknowledgeNag } from '../nag.ts';
 import { DEFAULT_TARGETS_FILE } from '../paths.ts';
@@ -66,6 +66,11 @@ export interface OutreachRuntimeProps extends ObservabilityProps {
   /** An upper bound on sends per second, whatever SES allows. @default none */
   readonly maxSendsPerSecond?: number;
   /**
+   * Minutes the oldest due touchpoint may wait before the backlog alarm goes off.
+   * @default DEFAULT_BACKLOG_ALARM_MINUTES (60)
+   */
+  readonly backlogAlarmMinutes?: number;
+  /**
    * Folder with `<name>/handler.ts` per function.
    * @default the project's `functions/`
    */
@@ -115,6 +120,8 @@ function validate(path: string, props: OutreachRuntimeProps): void {
   if (share !== undefined && !(share > 0 && share <= 1)) problems.push(`sendRateShare must be above 0 and at most 1, got ${share}`);
   const cap = props.maxSendsPerSecond;
   if (cap !== undefined && !(cap > 0)) problems.push(`maxSendsPerSecond must be above 0, got ${cap}`);
+  const backlogMinutes = props.backlogAlarmMinutes;
+  if (backlogMinutes !== undefined && !(Number.isInteger(backlogMinutes) && backlogMinutes >= 1)) problems.push(`backlogAlarmMinutes must be a whole number of minutes ≥ 1, got ${backlogMinutes}`);
   if (props.publicBaseUrl !== undefined && !/^https:\/\/[^/]+(\/.*[^/])?$/.test(props.publicBaseUrl)) {
     problems.push(`publicBaseUrl must be an https:// URL without a trailing slash, got "${props.publicBaseUrl}"`);
   }
@@ -265,6 +272,7 @@ export class OutreachRuntime extends Construct {
       functions: this.functions,
       stateMachines: this.stateMachines,
       deadLetterQueue: this.deadLetterQueue,
+      backlogAlarmMinutes: props.backlogAlarmMinutes ?? DEFAULT_BACKLOG_ALARM_MINUTES,
       ...(props.alertEmail ? { alertEmail: props.alertEmail } : {}),
     });
   }

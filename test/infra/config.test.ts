@@ -1,6 +1,6 @@
 import { App } from 'aws-cdk-lib';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_COMMERCE_EVENT_SOURCE, DEFAULT_DISPATCH_SHARDS, DEFAULT_SEND_RATE_SHARE } from '../../core/topology.ts';
+import { DEFAULT_BACKLOG_ALARM_MINUTES, DEFAULT_COMMERCE_EVENT_SOURCE, DEFAULT_DISPATCH_SHARDS, DEFAULT_SEND_RATE_SHARE } from '../../core/topology.ts';
 import { OutreachConfigError, parseOutreachConfig, readOutreachConfig } from '../../lib/config.ts';
 
 const valid = { 'outreach:senderAddress': 'outreach@shop.example', 'outreach:region': 'us-east-1' };
@@ -23,6 +23,7 @@ describe('deploy settings (CDK context)', () => {
       eventSource: DEFAULT_COMMERCE_EVENT_SOURCE,
       dispatchShards: DEFAULT_DISPATCH_SHARDS,
       sendRateShare: DEFAULT_SEND_RATE_SHARE,
+      backlogAlarmMinutes: DEFAULT_BACKLOG_ALARM_MINUTES,
       tracing: 'sampled',
       workflowLogLevel: 'ERROR',
     });

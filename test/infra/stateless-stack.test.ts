@@ -414,7 +414,7 @@ describe('stateless stack', () => {
     });
 
     it('alarms on the daily hard-bounce and complaint rates of the functions\' EMF metrics, below SES\'s review thresholds', () => {
-      const rates = Object.values(template.findResources('AWS::CloudWatch::Alarm')).filter((alarm) => JSON.stringify(alarm.Properties).includes('"Outreach"'));
+      const rates = Object.values(template.findResources('AWS::CloudWatch::Alarm')).filter((alarm) => JSON.stringify(alarm.Properties.Metrics ?? []).includes('"EmailsSent"'));
       const byMetric = (name: string) => rates.find((alarm) => JSON.stringify(alarm.Properties.Metrics).includes(`"${name}"`))!;
       expect(rates).toHaveLength(2);
       expect(byMetric('Bounces').Properties).toMatchObject({ Threshold: 4 });
@@ -423,6 +423,21 @@ describe('stateless stack', () => {
         expect(JSON.stringify(alarm.Properties.Metrics)).toContain('"EmailsSent"');
         expect(JSON.stringify(alarm.Properties.Metrics)).toContain('"service","Value":"outreach"');
       }
+    });
+
+    it('alarms when the oldest due touchpoint has waited longer than backlogAlarmMinutes for 3 minutes running', () => {
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        Namespace: 'Outreach',
+        MetricName: 'OldestDueAgeSeconds',
+        Dimensions: [{ Name: 'service', Value: 'outreach' }],
+        Statistic: 'Maximum',
+        Period: 60,
+        Threshold: 60 * 60,
+        EvaluationPeriods: 3,
+        DatapointsToAlarm: 3,
+        TreatMissingData: 'notBreaching',
+        AlarmActions: [{ Ref: Match.stringLikeRegexp('AlarmsTopic') }],
+      });
     });
 
     it('sends alarms to an encrypted, TLS-only topic with the alert address subscribed', () => {
