@@ -239,6 +239,8 @@ export interface HttpRow {
   route: string;
   requests: number;
   billedRequests: number;
+  /** Bytes of the response bodies (data transfer out to the internet). */
+  responseBytes: number;
   accessLogBytes: number;
 }
 
@@ -379,7 +381,11 @@ export class LocalMeter {
     return row;
   }
 
-  /** One invocation of the in-process handler: its real duration, and what it writes to stdout/stderr (captureLogs). */
+  /**
+   * One invocation of the in-process handler: its real (wall-clock) duration, and what it writes to stdout/stderr
+   * (captureLogs). Handlers share this one process: invocations running at the same time wait for each other and each
+   * bills that wait, so a measurement of durations runs its work one at a time (bench/cost.ts does).
+   */
   async invocation<T>(name: string, run: () => T | Promise<T>): Promise<T> {
     const row = this.lambda(name);
     const started = performance.now();
@@ -483,11 +489,12 @@ export class LocalMeter {
   httpRequest(request: { routeKey: string; requestBytes: number; responseBytes: number; values: Record<string, string | number | undefined> }): void {
     let row = this.httpRows.get(request.routeKey);
     if (!row) {
-      row = { route: request.routeKey, requests: 0, billedRequests: 0, accessLogBytes: 0 };
+      row = { route: request.routeKey, requests: 0, billedRequests: 0, responseBytes: 0, accessLogBytes: 0 };
       this.httpRows.set(request.routeKey, row);
     }
     row.requests += 1;
     row.billedRequests += httpBilledRequests(request.requestBytes, request.responseBytes);
+    row.responseBytes += request.responseBytes;
     if (this.options.httpAccessLogFormat) row.accessLogBytes += utf8(renderAccessLog(this.options.httpAccessLogFormat, request.values));
   }
 

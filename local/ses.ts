@@ -5,7 +5,9 @@
  * else goes to aws-ses-v2-local, whose `GET /` is a mailbox page showing every email sent and `GET /store` lists them
  * as JSON. The store is in memory (and global to the process): emails do not survive a restart.
  */
+import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
+import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { closeServer, listen, LOCAL_HOST } from './http.ts';
 import { createSesFront, type SesFrontOptions, type SesFrontStats } from './ses-front.ts';
@@ -44,7 +46,21 @@ export interface LocalSes {
   close(): Promise<void>;
 }
 
+/**
+ * aws-ses-v2-local's message ids are `ses-` and a random 9-digit number: among 20,000 sends two share an id about one
+ * time in five, and then the mailbox, the send times and SES's events cannot tell the two apart. Its send handlers
+ * read `getMessageId` from the util module's exports at every call, so replacing that export gives every message a
+ * unique id (still `ses-…`), as SES does.
+ */
+function uniqueMessageIds(): void {
+  // The CommonJS module itself (the one its handlers require), not an ES namespace copy of its exports.
+  const util = createRequire(import.meta.url)('aws-ses-v2-local/dist/util.js') as { getMessageId?: () => string };
+  if (typeof util.getMessageId !== 'function') throw new Error('aws-ses-v2-local has no util.getMessageId to replace: check the new version');
+  util.getMessageId = () => `ses-${randomUUID()}`;
+}
+
 export async function startSes(options: SesOptions): Promise<LocalSes> {
+  uniqueMessageIds();
   const module = (await import('aws-ses-v2-local')) as unknown as { default: StartSes | { default: StartSes } };
   const start = typeof module.default === 'function' ? module.default : module.default.default;
   const { port: frontPort, backendPort = 0, ...frontOptions } = options;

@@ -40,7 +40,7 @@ import { handlerModuleLoader, LocalFunctions, LOCAL_REGION, type DeadLetter, typ
 import { LocalScheduler, type AdvanceSummary } from './scheduler.ts';
 import { countTouchpointsByStatus, readMailbox, summarise, type MailboxEmail, type StackSummary } from './observe.ts';
 import { createLinkSecret, createMetricsTokenSecret, createSurveyKeyringSecret, LocalSecretsManager } from './secrets.ts';
-import { startSes, type SesFaults, type SesFrontStats } from './ses.ts';
+import { startSes, type SesAcceptedSend, type SesFaults, type SesFrontStats } from './ses.ts';
 import { LocalStepFunctions, stateMachineArn, type ExecutionRecord } from './step-functions.ts';
 import { PRODUCT_FUNCTIONS } from './task-dispatch.ts';
 import { loadWorkflow, localSubstitutions } from './workflow-loader.ts';
@@ -71,6 +71,11 @@ export interface LocalStackOptions {
   cxAddress?: string;
   /** Real milliseconds a workflow retrier waits locally (default 10). */
   retryDelayMs?: number;
+  /**
+   * How long the functions keep the campaign rules (CAMPAIGN_CACHE_SECONDS; AWS: 60). Default 0: read on every use, so
+   * a `campaigns apply` shows in the next event at any clock speed. Benchmarks that change no rule may cache them as AWS does.
+   */
+  campaignCacheSeconds?: number;
   /** Runs every Express execution twice, as Express's at-least-once delivery may (tests of the send claim). */
   expressRunsTwice?: boolean;
   /** Where log lines go (default console.log); `false` for silence. */
@@ -83,8 +88,11 @@ export interface LocalStackOptions {
   targetsFile?: string;
   /** Counts the billable operations of everything the stack runs (local/meter.ts, bench/cost.ts); default: none. */
   meter?: LocalMeter;
-  /** The local SES: maximum send rate in emails per second (default 14, real time) and injected faults (docs/local-stack.md). */
-  ses?: { maxSendRate?: number; faults?: SesFaults };
+  /**
+   * The local SES: maximum send rate in emails per second (default 14, real time), injected faults (docs/local-stack.md),
+   * and a hook called for every SendEmail it accepted (bench/burst.ts reads the real-time accept rate from it).
+   */
+  ses?: { maxSendRate?: number; faults?: SesFaults; onAccepted?: (send: SesAcceptedSend) => void };
 }
 
 export interface LocalEndpoints {
@@ -165,9 +173,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       ...(options.ses?.maxSendRate === undefined ? {} : { maxSendRate: options.ses.maxSendRate }),
       ...(options.ses?.faults ? { faults: options.ses.faults } : {}),
       now: () => clock.now(),
-      onAccepted: ({ messageId, at, dropped }) => {
-        sentAt.set(messageId, at.toISOString());
-        stamp(`✉ SES accepted ${messageId}${dropped ? ' (answer dropped: injected fault)' : ''}`);
+      onAccepted: (send) => {
+        sentAt.set(send.messageId, send.at.toISOString());
+        stamp(`✉ SES accepted ${send.messageId}${send.dropped ? ' (answer dropped: injected fault)' : ''}`);
+        options.ses?.onAccepted?.(send);
       },
       onEvents: (entries) => bus.putEvents(entries.map((e) => ({ ...e, Time: (e.Time as Date).getTime() / 1000 }))),
     });
@@ -310,7 +319,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       [ENV.eventBusName]: options.eventBusName ?? LOCAL_EVENT_BUS_NAME,
       [ENV.cxAddress]: options.cxAddress ?? 'cx-team@shop.example',
       // Read the rules on every use, so `campaigns apply` against the local stack shows in the next event at any clock speed.
-      [ENV.campaignCacheSeconds]: '0',
+      [ENV.campaignCacheSeconds]: String(options.campaignCacheSeconds ?? 0),
     };
     if (!options.handlers) {
       const fingerprint = JSON.stringify(env);
