@@ -3,6 +3,7 @@
  * the embedded local stack builds its bus rules, schedules, HTTP routes and workflow task dispatch from it. Keeping
  * it in one place is what makes "the same system" locally and in AWS true rather than hoped for.
  */
+import { DETRACTOR_MAX_SCORE } from './use-cases/build-detractor-alert.ts';
 
 /** Every Lambda function of the product. The name is the folder under functions/ (functions/<name>/handler.ts). */
 export const FUNCTION_NAMES = [
@@ -63,9 +64,25 @@ export interface EventRuleSpec {
    * only the events it is for.
    */
   detailExists?: string[];
+  /**
+   * The rule matches only when the detail fits at least one of these (EventBridge's `$or` of content filters), each
+   * naming top-level detail fields: a string must be equal, `{ atMost }` is a numeric `<=`. Filtering on the bus costs
+   * nothing, while every event a workflow target receives starts a billed execution.
+   */
+  detailAnyOf?: ReadonlyArray<Readonly<Record<string, DetailMatch>>>;
   /** A function (invoked asynchronously) or a workflow (an execution per event). */
   target: FunctionName | { workflow: WorkflowName };
 }
+
+/** One field's content filter in {@link EventRuleSpec.detailAnyOf}: equal to a string, or a number at most `atMost`. */
+export type DetailMatch = string | { atMost: number };
+
+/**
+ * The scores that can make an answer a detractor's, per survey kind (DETRACTOR_MAX_SCORE): the close-the-loop rule starts
+ * its workflow for these only. Whether the answer *became* a detractor's (not an edit between two detractor scores)
+ * is still the workflow's decision.
+ */
+const DETRACTOR_ANSWERS = Object.entries(DETRACTOR_MAX_SCORE).map(([kind, atMost]) => ({ kind, score: { atMost } }));
 
 export const EVENT_RULES: readonly EventRuleSpec[] = [
   {
@@ -115,6 +132,7 @@ export const EVENT_RULES: readonly EventRuleSpec[] = [
     bus: 'product',
     source: PRODUCT_EVENT_SOURCE,
     detailTypes: [DETAIL_TYPES.surveyAnswered],
+    detailAnyOf: DETRACTOR_ANSWERS,
     target: { workflow: 'close-the-loop' },
   },
 ];
@@ -309,22 +327,30 @@ export const TABLES = {
 
 export const DEFAULT_DISPATCH_SHARDS = 8;
 
-/** The EventBridge `detail` pattern for a rule's {@link EventRuleSpec.detailExists} paths (undefined when it has none). */
-export function detailPattern(spec: Pick<EventRuleSpec, 'detailExists'>): Record<string, unknown> | undefined {
-  if (!spec.detailExists?.length) return undefined;
+/**
+ * The EventBridge `detail` pattern of a rule's {@link EventRuleSpec.detailExists} paths and
+ * {@link EventRuleSpec.detailAnyOf} filters (undefined when it has neither).
+ */
+export function detailPattern(spec: Pick<EventRuleSpec, 'detailExists' | 'detailAnyOf'>): Record<string, unknown> | undefined {
+  if (!spec.detailExists?.length && !spec.detailAnyOf?.length) return undefined;
   const pattern: Record<string, unknown> = {};
-  for (const path of spec.detailExists) {
+  for (const path of spec.detailExists ?? []) {
     const keys = path.split('.');
     let node = pattern;
     for (const key of keys.slice(0, -1)) node = (node[key] ??= {}) as Record<string, unknown>;
     node[keys.at(-1) as string] = [{ exists: true }];
   }
+  const anyOf = (spec.detailAnyOf ?? []).map((fields) =>
+    Object.fromEntries(Object.entries(fields).map(([field, match]) => [field, typeof match === 'string' ? [match] : [{ numeric: ['<=', match.atMost] }]])),
+  );
+  if (anyOf.length === 1) Object.assign(pattern, anyOf[0]);
+  else if (anyOf.length > 1) pattern.$or = anyOf;
   return pattern;
 }
 
-/** Whether an event's detail has every one of a rule's {@link EventRuleSpec.detailExists} paths. */
-export function hasDetailPaths(spec: Pick<EventRuleSpec, 'detailExists'>, detail: Record<string, unknown>): boolean {
-  return (spec.detailExists ?? []).every((path) => {
+/** Whether an event's detail matches a rule's detail filters: every {@link EventRuleSpec.detailExists} path, and one of its {@link EventRuleSpec.detailAnyOf}. */
+export function matchesDetail(spec: Pick<EventRuleSpec, 'detailExists' | 'detailAnyOf'>, detail: Record<string, unknown>): boolean {
+  const paths = (spec.detailExists ?? []).every((path) => {
     let node: unknown = detail;
     for (const key of path.split('.')) {
       if (node === null || typeof node !== 'object' || !(key in node)) return false;
@@ -332,4 +358,10 @@ export function hasDetailPaths(spec: Pick<EventRuleSpec, 'detailExists'>, detail
     }
     return true;
   });
+  const fits = (fields: Readonly<Record<string, DetailMatch>>) =>
+    Object.entries(fields).every(([field, match]) => {
+      const value = detail[field];
+      return typeof match === 'string' ? value === match : typeof value === 'number' && value <= match.atMost;
+    });
+  return paths && (!spec.detailAnyOf?.length || spec.detailAnyOf.some(fits));
 }

@@ -5,7 +5,7 @@
  * dead-letter store), or a workflow, which gets an execution with the whole event as input.
  */
 import { randomUUID } from 'node:crypto';
-import { type EventRuleSpec, type FunctionName, hasDetailPaths, type WorkflowName } from '../core/topology.ts';
+import { type EventRuleSpec, type FunctionName, matchesDetail, type WorkflowName } from '../core/topology.ts';
 import { AwsServiceError } from './aws-error.ts';
 import type { LocalClock } from './clock.ts';
 import type { LocalMeter } from './meter.ts';
@@ -102,7 +102,7 @@ export class LocalEventBus {
     };
     const bus = busNameOf(entry.EventBusName);
     const busRules = this.options.rules.filter((rule) => this.busOf(rule) === bus);
-    const matched = busRules.filter((rule) => event.source === (rule.source ?? this.options.commerceSource) && rule.detailTypes.includes(event['detail-type']) && hasDetailPaths(rule, event.detail));
+    const matched = busRules.filter((rule) => event.source === (rule.source ?? this.options.commerceSource) && rule.detailTypes.includes(event['detail-type']) && matchesDetail(rule, event.detail));
     this.options.meter?.busEvent(bus, entry as Parameters<LocalMeter['busEvent']>[1], matched.length);
     this.history.push({ event, bus, matchedRules: matched.map((rule) => rule.name) });
     if (this.history.length > LocalEventBus.HISTORY_LIMIT) this.history.shift();

@@ -284,7 +284,7 @@ describe('stateless stack', () => {
         EventPattern: {
           source: [rule.source ?? 'outreach.commerce'],
           'detail-type': rule.detailTypes,
-          ...(rule.detailExists ? { detail: detailPattern(rule) } : {}),
+          ...(rule.detailExists || rule.detailAnyOf ? { detail: detailPattern(rule) } : {}),
         },
         Targets: [
           Match.objectLike({
@@ -301,9 +301,19 @@ describe('stateless stack', () => {
       expect(rule?.Properties.EventPattern.detail).toEqual({ mail: { tags: { touchpointId: [{ exists: true }] } } });
     });
 
-    it('starts a close-the-loop execution per Survey Answered event, with the whole event, through a role that may start only that', () => {
+    it("starts a close-the-loop execution per detractor's Survey Answered event, with the whole event, through a role that may start only that", () => {
       const rule = Object.values(template.findResources('AWS::Events::Rule')).find((r) => r.Properties.Targets[0].Arn.Ref === machineIdOf('close-the-loop'));
-      expect(rule?.Properties.EventPattern).toEqual({ source: [PRODUCT_EVENT_SOURCE], 'detail-type': [DETAIL_TYPES.surveyAnswered] });
+      expect(rule?.Properties.EventPattern).toEqual({
+        source: [PRODUCT_EVENT_SOURCE],
+        'detail-type': [DETAIL_TYPES.surveyAnswered],
+        detail: {
+          $or: [
+            { kind: ['nps'], score: [{ numeric: ['<=', 6] }] },
+            { kind: ['csat'], score: [{ numeric: ['<=', 2] }] },
+            { kind: ['ces'], score: [{ numeric: ['<=', 2] }] },
+          ],
+        },
+      });
       const target = rule!.Properties.Targets[0];
       expect(target.Input ?? target.InputPath ?? target.InputTransformer).toBeUndefined();
       const role = flat(target.RoleArn).replace(/^\$\{(\w+)\.Arn\}$/, '$1');

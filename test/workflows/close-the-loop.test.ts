@@ -201,19 +201,53 @@ describe('close-the-loop workflow', () => {
     expect(JSON.parse(execution!.output!)).not.toHaveProperty('sent');
   });
 
-  it('a promoter: the execution succeeds without publishing or sending anything', async () => {
+  it.each([
+    ['an NPS promoter', { kind: 'nps' as const, score: 10 }],
+    ['an NPS passive', { kind: 'nps' as const, score: 7 }],
+    ['a neutral CSAT 3', { kind: 'csat' as const, score: 3 }],
+    ['an easy CES 3', { kind: 'ces' as const, score: 3 }],
+  ])("%s: the rule filters the answer on the bus, so no execution starts (none is billed)", async (_, answered) => {
     // Prepare
-    const { answer, invoked, ses, published } = setUp({ score: 10 });
+    const { answer, invoked, ses, published } = setUp({ score: answered.score });
 
     // Act
-    const { execution } = await answer(detail(10));
+    const { execution } = await answer({ ...detail(answered.score), ...answered });
+
+    // Assess
+    expect(execution).toBeUndefined();
+    expect(invoked).toEqual([]);
+    expect(published()).toEqual([]);
+    expect(ses.attempts).toEqual([]);
+  });
+
+  it.each([
+    ['CSAT 2', { kind: 'csat' as const, score: 2 }],
+    ['CES 1', { kind: 'ces' as const, score: 1 }],
+  ])('a %s detractor starts the workflow like an NPS one', async (_, answered) => {
+    // Prepare
+    const { answer, invoked } = setUp({ score: answered.score });
+
+    // Act
+    const { execution } = await answer({ ...detail(answered.score), ...answered });
+
+    // Assess
+    expect(execution).toBeDefined();
+    expect(invoked).toEqual([expect.objectContaining(answered)]);
+  });
+
+  it("an edit from one detractor score to another runs the workflow, which decides it does not alert again", async () => {
+    // Prepare
+    const { answer, invoked, ses, published } = setUp({ score: 3 });
+
+    // Act
+    const { execution } = await answer({ ...detail(3), previousScore: 2, revision: 1 });
 
     // Assess
     expect(execution?.status).toBe('SUCCEEDED');
     expect(invoked).toHaveLength(1);
     expect(published()).toEqual([]);
     expect(ses.attempts).toEqual([]);
-    expect(JSON.parse(execution!.output!).alert.Payload).toEqual({ alert: false, reason: "NPS 10 is not a detractor's score" });
+    expect(JSON.parse(execution!.output!).alert.Payload).toMatchObject({ alert: false });
   });
 
   it('SES throttling is retried; once the retries are spent the email is caught as AlertEmailNotSent, the event stays published', async () => {
@@ -260,8 +294,8 @@ describe('close-the-loop workflow', () => {
     // Prepare
     const { answer, ses, published } = setUp({ score: 3 });
 
-    // Act: a score outside every scale
-    const { execution } = await answer({ ...detail(3), score: 11 });
+    // Act: a negative revision (the rule matches the score; the function's schema refuses the rest)
+    const { execution } = await answer({ ...detail(3), revision: -1 });
 
     // Assess
     expect(execution).toMatchObject({ status: 'FAILED', error: 'AlertNotBuilt' });
