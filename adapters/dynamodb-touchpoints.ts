@@ -11,11 +11,17 @@ const { dueIndex, customerIndex } = TABLES.touchpoints;
 /** Ended touchpoints stay this long (frequency caps and forecasts read them), then DynamoDB TTL removes them. */
 const RETENTION_DAYS = 400;
 
-const dueKeyOf = (at: string, touchpointId: string) => `${at}#${touchpointId}`;
+/** The byDue sort key of a touchpoint due (or leased, or waiting for confirmation) until `at`. */
+export const dueKeyOf = (at: string, touchpointId: string) => `${at}#${touchpointId}`;
+/** The byDue attributes a PENDING touchpoint carries: its shard (a string) and its due key. */
+export const dueIndexAttributes = (touchpointId: string, dueAt: string, shards: number) => ({
+  dueShard: String(shardOf(touchpointId, shards)),
+  dueKey: dueKeyOf(dueAt, touchpointId),
+});
 const expiresAt = (at: string) => Math.floor(DateTime.fromISO(at, { zone: 'utc' }).plus({ days: RETENTION_DAYS }).toSeconds());
 
 /** Fields that live only in the table (index keys, TTL, pending metric counts), not in the domain type. */
-const STORAGE_FIELDS = ['dueShard', 'dueKey', 'expiresAt', 'dispatchedAt', ...PENDING_COUNTS_ATTRIBUTES] as const;
+export const STORAGE_FIELDS = ['dueShard', 'dueKey', 'expiresAt', 'dispatchedAt', ...PENDING_COUNTS_ATTRIBUTES] as const;
 
 export class DynamoDbTouchpointRepository implements TouchpointRepository {
   constructor(
@@ -37,11 +43,7 @@ export class DynamoDbTouchpointRepository implements TouchpointRepository {
           // Only a PENDING touchpoint enters the sparse due index; one that starts ended (HELD_OUT) expires like ended ones.
           Item:
             touchpoint.status === 'PENDING'
-              ? {
-                  ...touchpoint,
-                  dueShard: String(shardOf(touchpoint.touchpointId, this.shards)),
-                  dueKey: dueKeyOf(touchpoint.dueAt, touchpoint.touchpointId),
-                }
+              ? { ...touchpoint, ...dueIndexAttributes(touchpoint.touchpointId, touchpoint.dueAt, this.shards) }
               : { ...touchpoint, expiresAt: expiresAt(touchpoint.createdAt) },
           ConditionExpression: 'attribute_not_exists(touchpointId)',
         }),
@@ -216,8 +218,7 @@ export class DynamoDbTouchpointRepository implements TouchpointRepository {
             ...touchpoint,
             generation,
             createdAt: stored.createdAt,
-            dueShard: String(shardOf(touchpoint.touchpointId, this.shards)),
-            dueKey: dueKeyOf(touchpoint.dueAt, touchpoint.touchpointId),
+            ...dueIndexAttributes(touchpoint.touchpointId, touchpoint.dueAt, this.shards),
           },
           ConditionExpression: '#status = :cancelled AND generation = :generation',
           ExpressionAttributeNames: { '#status': 'status' },
@@ -257,7 +258,8 @@ function toDueTouchpoint(item: Record<string, unknown>): DueTouchpoint {
   };
 }
 
-function toTouchpoint(item: Record<string, unknown>): Touchpoint {
+/** A stored item as the domain type: without the storage-only fields. */
+export function toTouchpoint(item: Record<string, unknown>): Touchpoint {
   const copy = { ...item };
   for (const field of STORAGE_FIELDS) delete copy[field];
   return copy as unknown as Touchpoint;

@@ -34,6 +34,8 @@ export interface FunctionWiring {
   readonly settings?: readonly SettingName[];
   /** @default 30 seconds */
   readonly timeout?: Duration;
+  /** @default 256 (MB) */
+  readonly memorySize?: number;
   /** Files the handler reads at runtime, copied next to its bundle: name in the bundle → path from the project root. */
   readonly bundledFiles?: Readonly<Record<string, string>>;
 }
@@ -56,6 +58,10 @@ export const FUNCTION_WIRING: Readonly<Record<FunctionName, FunctionWiring>> = {
     settings: ['dispatchShards', 'sendRateShare', 'maxSendsPerSecond'],
     // Finishes well before the next run a minute later.
     timeout: Duration.seconds(55),
+    // One full vCPU (Lambda gives CPU in proportion to memory: 1,769 MB is one): at a large account's 1,000 sends/s a
+    // run makes 1,000 conditional writes and 1,000 StartExecution calls a second, which 256 MB (a sixth of a vCPU)
+    // cannot sign and parse. An idle run lasts tens of milliseconds, so the minute schedule costs cents a month more.
+    memorySize: 1769,
   },
   'check-eligibility': {
     // responses: a survey reminder goes out only while the survey has no answer; contracts: a renewal reminder only
@@ -141,11 +147,12 @@ export type OutreachFunctions = Readonly<Record<FunctionName, OutreachFunction>>
 export function createOutreachFunctions(scope: Construct, functionsDir?: string, tracing?: TracingMode): OutreachFunctions {
   return Object.fromEntries(
     FUNCTION_NAMES.map((name) => {
-      const { timeout, bundledFiles } = FUNCTION_WIRING[name];
+      const { timeout, memorySize, bundledFiles } = FUNCTION_WIRING[name];
       const props = {
         name,
         ...(functionsDir ? { functionsDir } : {}),
         ...(timeout ? { timeout } : {}),
+        ...(memorySize ? { memorySize } : {}),
         ...(bundledFiles ? { bundledFiles } : {}),
         ...(tracing ? { tracing } : {}),
       };

@@ -49,11 +49,12 @@ describe('stateless stack', () => {
       const functions = productFunctions(all);
       expect(functions).toHaveLength(FUNCTION_NAMES.length);
       expect(Object.keys(all).filter(isCampaignSeedProvider)).toHaveLength(1);
+      const dispatchFunction = template.toJSON().Resources[fnId('dispatch-due')];
       for (const fn of functions) {
         expect(fn.Properties).toMatchObject({
           Runtime: OUTREACH_RUNTIME.name,
           Architectures: ['arm64'],
-          MemorySize: 256,
+          MemorySize: fn === dispatchFunction ? 1769 : 256,
           TracingConfig: { Mode: 'Active' },
           LoggingConfig: { LogGroup: { Ref: expect.any(String) } },
           Handler: 'index.handler',

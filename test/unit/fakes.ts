@@ -356,3 +356,62 @@ export class StaticContracts {
     return this.items.get(contractId);
   }
 }
+
+import {
+  DuplicateSendRiskError,
+  PageCollector,
+  rowOf,
+  type ListOrder,
+  type RedriveWrite,
+  type TouchpointOperations,
+} from '../../core/use-cases/operate-touchpoints.ts';
+
+/**
+ * The operator's port over an InMemoryTouchpoints (composed, so the other use cases' writes are what it lists,
+ * re-drives and measures), with the DynamoDB adapter's conditions; `redrives` records every write that applied.
+ */
+export class InMemoryTouchpointOperations implements TouchpointOperations {
+  readonly redrives: RedriveWrite[] = [];
+  constructor(readonly touchpoints = new InMemoryTouchpoints()) {}
+
+  get shards() {
+    return this.touchpoints.shards;
+  }
+
+  get(touchpointId: string) {
+    return this.touchpoints.get(touchpointId);
+  }
+
+  async listByStatus(status: TouchpointStatus, options: { order: ListOrder; limit: number; after?: string }) {
+    const page = new PageCollector(options);
+    for (const id of this.touchpoints.items.keys()) {
+      const t = await this.touchpoints.get(id);
+      if (t?.status === status) page.add(rowOf(t));
+    }
+    return page.page();
+  }
+
+  async redrive(write: RedriveWrite) {
+    const item = this.touchpoints.items.get(write.touchpointId) as (Touchpoint & { dueShard?: number; dueKey?: string; redrives?: number; redrivenAt?: string }) | undefined;
+    if (write.from === 'UNCONFIRMED' && !write.acceptDuplicate) throw new DuplicateSendRiskError(write.touchpointId, 'UNCONFIRMED: SES may have accepted it');
+    if (!item || item.status !== write.from || item.generation !== write.generation) return false;
+    if (!write.acceptDuplicate && (item.unconfirmedResends ?? 0) > 0) return false;
+    for (const field of ['reason', 'sendDeferrals', 'redispatches', 'unconfirmedResends', 'attemptId', 'sendPlan'] as const) delete item[field];
+    Object.assign(item, {
+      status: 'PENDING',
+      dueAt: write.at,
+      dueShard: shardOf(write.touchpointId, this.touchpoints.shards),
+      dueKey: `${write.at}#${write.touchpointId}`,
+      generation: item.generation + 1,
+      updatedAt: write.at,
+      redrivenAt: write.at,
+      redrives: (item.redrives ?? 0) + 1,
+    });
+    this.redrives.push(structuredClone(write));
+    return true;
+  }
+
+  dueIndexPage(shard: number, until: string, limit: number, startKey?: string) {
+    return this.touchpoints.listDueBefore(shard, until, limit, startKey);
+  }
+}
