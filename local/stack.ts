@@ -49,6 +49,9 @@ import type { LocalMeter } from './meter.ts';
 
 export const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
+/** Real milliseconds between SES's answer to a SendEmail and the sending events it publishes (AWS: seconds). */
+const SES_EVENT_DELAY_MS = 50;
+
 export interface LocalStackOptions {
   /** Ports are portBase (web), +1 (AWS gateway + control API), +2 (DynamoDB), +3 (SES). 0 = ephemeral ports. */
   portBase?: number;
@@ -178,7 +181,15 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         stamp(`✉ SES accepted ${send.messageId}${send.dropped ? ' (answer dropped: injected fault)' : ''}`);
         options.ses?.onAccepted?.(send);
       },
-      onEvents: (entries) => bus.putEvents(entries.map((e) => ({ ...e, Time: (e.Time as Date).getTime() / 1000 }))),
+      // SES publishes its sending events seconds after it answered, so the sender has usually recorded the send before
+      // the Send event arrives. Locally they follow the answer by SES_EVENT_DELAY_MS of real time (tracked work, so an
+      // advance waits for them), not before it: otherwise every Send event would race the workflow's RecordSent.
+      onEvents: (entries) =>
+        void tracker.track(
+          new Promise<void>((resolve) => setTimeout(resolve, SES_EVENT_DELAY_MS)).then(() => {
+            bus.putEvents(entries.map((e) => ({ ...e, Time: (e.Time as Date).getTime() / 1000 })));
+          }),
+        ),
     });
     cleanups.push(() => ses.close());
 
