@@ -336,7 +336,15 @@ export function usageOf(snapshot: MeterSnapshot, options: UsageOptions): Usage {
     kms: { requests: secretsCalls },
     logs: { lambdaBytes, accessLogBytes, workflowBytes, bytes: lambdaBytes + accessLogBytes + workflowBytes },
     xray: {
-      traceRoots: httpRequests + sum(snapshot.events.filter((e) => !options.productSources.includes(e.source)), (e) => e.targets),
+      // An event from outside starts a trace at each target that traces on its own (Active); a PassThrough function
+      // (traced only inside a caller's sampled trace) gets no trace from an event, which carries none.
+      traceRoots:
+        httpRequests +
+        sum(snapshot.events.filter((e) => !options.productSources.includes(e.source)), (e) =>
+          Object.entries(e.targetNames ?? {}).length === 0
+            ? e.targets
+            : sum(Object.entries(e.targetNames), ([target, count]) => (options.functions[target]?.tracing === false ? 0 : count)),
+        ),
     },
   };
 }

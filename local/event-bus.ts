@@ -103,7 +103,11 @@ export class LocalEventBus {
     const bus = busNameOf(entry.EventBusName);
     const busRules = this.options.rules.filter((rule) => this.busOf(rule) === bus);
     const matched = busRules.filter((rule) => event.source === (rule.source ?? this.options.commerceSource) && rule.detailTypes.includes(event['detail-type']) && matchesDetail(rule, event.detail));
-    this.options.meter?.busEvent(bus, entry as Parameters<LocalMeter['busEvent']>[1], matched.length);
+    this.options.meter?.busEvent(
+      bus,
+      entry as Parameters<LocalMeter['busEvent']>[1],
+      matched.map(({ target }) => (typeof target === 'string' ? target : `workflow:${target.workflow}`)),
+    );
     this.history.push({ event, bus, matchedRules: matched.map((rule) => rule.name) });
     if (this.history.length > LocalEventBus.HISTORY_LIMIT) this.history.shift();
     this.options.log?.(

@@ -233,6 +233,8 @@ export interface EventRow {
   bytes: number;
   /** Rule targets the entries reached (a target invocation or execution each). */
   targets: number;
+  /** The same, per target: a function's name, or `workflow:<name>`. */
+  targetNames: Record<string, number>;
 }
 
 export interface HttpRow {
@@ -468,20 +470,21 @@ export class LocalMeter {
 
   // ----- EventBridge -----
 
-  busEvent(bus: string, entry: { Time?: unknown; Source?: string; DetailType?: string; Detail?: string; Resources?: string[] }, targets: number): void {
+  busEvent(bus: string, entry: { Time?: unknown; Source?: string; DetailType?: string; Detail?: string; Resources?: string[] }, targets: readonly string[]): void {
     const source = entry.Source ?? '';
     const detailType = entry.DetailType ?? '';
     const key = `${bus}|${source}|${detailType}`;
     let row = this.eventRows.get(key);
     if (!row) {
-      row = { bus, source, detailType, entries: 0, chunks: 0, bytes: 0, targets: 0 };
+      row = { bus, source, detailType, entries: 0, chunks: 0, bytes: 0, targets: 0, targetNames: {} };
       this.eventRows.set(key, row);
     }
     const bytes = eventEntrySize(entry);
     row.entries += 1;
     row.bytes += bytes;
     row.chunks += eventChunks(bytes);
-    row.targets += targets;
+    row.targets += targets.length;
+    for (const target of targets) row.targetNames[target] = (row.targetNames[target] ?? 0) + 1;
   }
 
   // ----- API Gateway (HTTP API) -----

@@ -29,6 +29,12 @@ export interface ObservabilityProps {
   readonly workflowLogLevel?: WorkflowLogLevel;
 }
 
-export const lambdaTracing = (mode: TracingMode = DEFAULT_TRACING): Tracing => (mode === 'off' ? Tracing.DISABLED : Tracing.ACTIVE);
+/**
+ * A function's Lambda tracing. `upstreamOnly`: a function that workflows (and AWS service events, which carry no
+ * trace) invoke is traced only inside a trace its caller sampled (PassThrough), so it never starts a trace of its own:
+ * SES's Send events, one per email, would otherwise each be a recorded trace.
+ */
+export const lambdaTracing = (mode: TracingMode = DEFAULT_TRACING, upstreamOnly = false): Tracing =>
+  mode === 'off' ? Tracing.DISABLED : upstreamOnly ? Tracing.PASS_THROUGH : Tracing.ACTIVE;
 
 export const stepFunctionsLogLevel = (level: WorkflowLogLevel = DEFAULT_WORKFLOW_LOG_LEVEL): LogLevel => LogLevel[level];

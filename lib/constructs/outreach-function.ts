@@ -39,10 +39,15 @@ export interface OutreachFunctionProps {
   /** @default RetentionDays.ONE_MONTH */
   readonly logRetention?: RetentionDays;
   /**
-   * X-Ray tracing: 'sampled' (Tracing.ACTIVE, under X-Ray's sampling rules) or 'off'.
+   * X-Ray tracing: 'sampled' (Tracing.ACTIVE, under X-Ray's sampling rules; PASS_THROUGH with tracedUpstreamOnly) or 'off'.
    * @default 'sampled'
    */
   readonly tracing?: TracingMode;
+  /**
+   * Traced only inside a trace the caller sampled (Tracing.PASS_THROUGH), never as a trace of its own.
+   * @default false
+   */
+  readonly tracedUpstreamOnly?: boolean;
   /** Powertools log level. @default 'INFO' */
   readonly logLevel?: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
   readonly description?: string;
@@ -94,7 +99,7 @@ export class OutreachFunction extends NodejsFunction {
       architecture: Architecture.ARM_64,
       memorySize: props.memorySize ?? 256,
       timeout: props.timeout ?? Duration.seconds(30),
-      tracing: lambdaTracing(props.tracing),
+      tracing: lambdaTracing(props.tracing, props.tracedUpstreamOnly),
       logGroup,
       role,
       projectRoot: PROJECT_ROOT,
@@ -124,7 +129,7 @@ export class OutreachFunction extends NodejsFunction {
       acknowledgeNag(
         role,
         'AwsSolutions-IAM5[Resource::*]',
-        'X-Ray tracing (Tracing.ACTIVE) needs xray:PutTraceSegments and xray:PutTelemetryRecords, which support no resource-level permissions.',
+        'X-Ray tracing (Tracing.ACTIVE or PASS_THROUGH) needs xray:PutTraceSegments and xray:PutTelemetryRecords, which support no resource-level permissions.',
       );
     }
   }

@@ -36,6 +36,11 @@ export interface FunctionWiring {
   readonly timeout?: Duration;
   /** @default 256 (MB) */
   readonly memorySize?: number;
+  /**
+   * Invoked only by workflows (and AWS service events, which carry no trace): traced inside its caller's sampled
+   * trace only (PassThrough), never as a trace of its own.
+   */
+  readonly tracedUpstreamOnly?: boolean;
   /** Files the handler reads at runtime, copied next to its bundle: name in the bundle → path from the project root. */
   readonly bundledFiles?: Readonly<Record<string, string>>;
 }
@@ -68,23 +73,27 @@ export const FUNCTION_WIRING: Readonly<Record<FunctionName, FunctionWiring>> = {
     // while its contract still ends on the reminded date.
     tables: { customers: 'read', touchpoints: 'read', campaigns: 'read', responses: 'read', contracts: 'read' },
     settings: ['dispatchShards', 'campaignCacheSeconds'],
+    tracedUpstreamOnly: true,
   },
   'render-email': {
     tables: { campaigns: 'read' },
     linkSecret: true,
     surveyKeyring: true,
     settings: ['senderAddress', 'configurationSet', 'publicBaseUrl', 'campaignCacheSeconds'],
+    tracedUpstreamOnly: true,
   },
   'send-email': {
     // touchpoints: the claim of one send attempt (DISPATCHED → SENDING).
     tables: { touchpoints: 'readWrite' },
     sendsEmail: true,
     settings: ['dispatchShards'],
+    tracedUpstreamOnly: true,
   },
   'record-outcome': {
     // metrics: surveys sent (the response rate's denominator).
     tables: { touchpoints: 'readWrite', metrics: 'readWrite' },
     settings: ['dispatchShards'],
+    tracedUpstreamOnly: true,
   },
   unsubscribe: {
     tables: { customers: 'readWrite', touchpoints: 'readWrite' },
@@ -129,6 +138,7 @@ export const FUNCTION_WIRING: Readonly<Record<FunctionName, FunctionWiring>> = {
   'detractor-alert': {
     tables: { responses: 'read', customers: 'read', touchpoints: 'read' },
     settings: ['senderAddress', 'configurationSet', 'cxAddress'],
+    tracedUpstreamOnly: true,
   },
   'metrics-api': {
     // Read-only: the per-day records, never responses, contracts or customers.
@@ -147,12 +157,13 @@ export type OutreachFunctions = Readonly<Record<FunctionName, OutreachFunction>>
 export function createOutreachFunctions(scope: Construct, functionsDir?: string, tracing?: TracingMode): OutreachFunctions {
   return Object.fromEntries(
     FUNCTION_NAMES.map((name) => {
-      const { timeout, memorySize, bundledFiles } = FUNCTION_WIRING[name];
+      const { timeout, memorySize, tracedUpstreamOnly, bundledFiles } = FUNCTION_WIRING[name];
       const props = {
         name,
         ...(functionsDir ? { functionsDir } : {}),
         ...(timeout ? { timeout } : {}),
         ...(memorySize ? { memorySize } : {}),
+        ...(tracedUpstreamOnly ? { tracedUpstreamOnly } : {}),
         ...(bundledFiles ? { bundledFiles } : {}),
         ...(tracing ? { tracing } : {}),
       };

@@ -50,12 +50,14 @@ describe('stateless stack', () => {
       expect(functions).toHaveLength(FUNCTION_NAMES.length);
       expect(Object.keys(all).filter(isCampaignSeedProvider)).toHaveLength(1);
       const dispatchFunction = template.toJSON().Resources[fnId('dispatch-due')];
+      // Invoked only by workflows and SES's events: traced inside their caller's trace, never a trace of their own.
+      const upstreamOnly: FunctionName[] = ['check-eligibility', 'render-email', 'send-email', 'record-outcome', 'detractor-alert'];
       for (const fn of functions) {
         expect(fn.Properties).toMatchObject({
           Runtime: OUTREACH_RUNTIME.name,
           Architectures: ['arm64'],
           MemorySize: fn === dispatchFunction ? 1769 : 256,
-          TracingConfig: { Mode: 'Active' },
+          TracingConfig: { Mode: upstreamOnly.some((name) => fn === template.toJSON().Resources[fnId(name)]) ? 'PassThrough' : 'Active' },
           LoggingConfig: { LogGroup: { Ref: expect.any(String) } },
           Handler: 'index.handler',
           Environment: { Variables: { NODE_OPTIONS: '--enable-source-maps', POWERTOOLS_SERVICE_NAME: 'outreach', LOG_LEVEL: 'INFO' } },

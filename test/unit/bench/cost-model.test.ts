@@ -74,9 +74,9 @@ function snapshotOf1000(): MeterSnapshot {
       { machine: 'survey', type: 'EXPRESS', executions: 2000, failed: 1, transitions: 14_000, durationMs: 90_000, billedMs: 200_000, events: { StateEntered: 14_000, StateFailed: 1, ExecutionFailed: 1 }, arnBytes: 0 },
     ],
     events: [
-      { bus: 'outreach', source: 'outreach.commerce', detailType: 'Purchase Completed', entries: 1000, chunks: 1000, bytes: 350_000, targets: 1000 },
-      { bus: 'outreach', source: 'outreach.surveys', detailType: 'Survey Answered', entries: 1000, chunks: 1000, bytes: 330_000, targets: 2000 },
-      { bus: 'default', source: 'aws.ses', detailType: 'Email Sent', entries: 2000, chunks: 2000, bytes: 1_900_000, targets: 2000 },
+      { bus: 'outreach', source: 'outreach.commerce', detailType: 'Purchase Completed', entries: 1000, chunks: 1000, bytes: 350_000, targets: 1000, targetNames: { 'ingest-event': 1000 } },
+      { bus: 'outreach', source: 'outreach.surveys', detailType: 'Survey Answered', entries: 1000, chunks: 1000, bytes: 330_000, targets: 2000, targetNames: { 'ingest-event': 1000, 'workflow:close-the-loop': 1000 } },
+      { bus: 'default', source: 'aws.ses', detailType: 'Email Sent', entries: 2000, chunks: 2000, bytes: 1_900_000, targets: 2000, targetNames: { 'record-outcome': 2000 } },
     ],
     http: [{ route: 'POST /survey', requests: 1000, billedRequests: 1000, responseBytes: 1024 ** 3 / 100, accessLogBytes: 100_000 }],
     secrets: [{ secret: 'outreach/link-signing', calls: 10 }],
@@ -148,6 +148,17 @@ describe('usageOf and priceUsage', () => {
     expect(usage.xray.traceRoots).toBe(1000 + 2000 + 1000);
     expect(usage.logs).toEqual({ lambdaBytes: 700_000 + 1000 * 300 + 10 * 300, accessLogBytes: 100_000, workflowBytes: 2 * 500, bytes: 1_003_000 + 100_000 + 1000 });
     expect(usage.kms.requests).toBe(10);
+  });
+
+  it("counts no trace root for an event whose target traces only inside its caller's trace (PassThrough)", () => {
+    // Prepare: record-outcome, the Send events' target, is PassThrough (tracing false in the deployment's facts).
+    const options = { ...OPTIONS, functions: { ...FUNCTIONS, 'record-outcome': { memoryMb: 256, architecture: 'arm64' as const, tracing: false } } };
+
+    // Act
+    const usage = usageOf(snapshotOf1000(), options);
+
+    // Assess: the commerce event's target and the HTTP requests only.
+    expect(usage.xray.traceRoots).toBe(1000 + 1000);
   });
 
   it('prices each service at the table, SES apart', () => {
