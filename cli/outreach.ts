@@ -16,8 +16,8 @@
  * work against AWS and the local stack.
  * Exit codes: 0 done, 1 the rules are invalid or an apply conflicted, 2 a bad option or an unreachable table.
  *
- * `contracts import` (cli/contracts.ts), `surveys responses|summary|rebuild` (cli/surveys.ts) and `metrics [report]|rebuild`
- * (cli/metrics.ts) follow the same rules.
+ * `contracts import` (cli/contracts.ts), `surveys responses|summary|rebuild` (cli/surveys.ts), `metrics [report]|rebuild`
+ * (cli/metrics.ts) and `touchpoints list|redrive|backlog` (cli/touchpoints.ts) follow the same rules.
  */
 import { currentTime } from './clock.ts';
 import { existsSync, realpathSync, statSync, writeFileSync } from 'node:fs';
@@ -46,6 +46,7 @@ import { DynamoDbTouchpointRepository } from '../adapters/dynamodb-touchpoints.t
 import { registerContractCommands } from './contracts.ts';
 import { registerMetricsCommands } from './metrics.ts';
 import { registerSurveyCommands } from './surveys.ts';
+import { registerTouchpointCommands } from './touchpoints.ts';
 
 export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
 
@@ -578,6 +579,7 @@ ${email.html}
   registerContractCommands(program, helpers);
   registerSurveyCommands(program, helpers);
   registerMetricsCommands(program, helpers);
+  registerTouchpointCommands(program, helpers);
 
   return program;
 }

@@ -29,7 +29,7 @@ export interface DispatchDeps {
   /** Rows of one page handled at once, per shard (claim + start are network round trips). */
   concurrency?: number;
   /** Measures what is left due after the run (its size and the oldest's age), for the metrics and the alarm. */
-  backlog?: (now: string) => Promise<Backlog>;
+  backlog?: (now: string) => Promise<Backlog | undefined>;
 }
 
 export interface Backlog {
@@ -105,7 +105,10 @@ export async function dispatchDueTouchpoints(now: string, deps: DispatchDeps): P
   };
   const shards = Array.from({ length: deps.shards }, (_, shard) => shard);
   await Promise.all(shards.map((shard) => dispatchShard(shard, toUtcIso(now), deps, result)));
-  if (deps.backlog) result.backlog = await deps.backlog(toUtcIso(now));
+  if (deps.backlog) {
+    const backlog = await deps.backlog(toUtcIso(now));
+    if (backlog) result.backlog = backlog;
+  }
   return result;
 }
 

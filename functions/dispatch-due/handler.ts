@@ -2,6 +2,7 @@ import type { Context } from 'aws-lambda';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { z } from 'zod';
 import { createDocumentClient } from '../../adapters/dynamodb-client.ts';
+import { DynamoDbTouchpointOperations } from '../../adapters/dynamodb-touchpoint-operations.ts';
 import { DynamoDbTouchpointRepository } from '../../adapters/dynamodb-touchpoints.ts';
 import { envShardCount, envString, parseEnv } from '../../adapters/env.ts';
 import { createLogger } from '../../adapters/logger.ts';
@@ -12,6 +13,7 @@ import { sesSendQuota } from '../../adapters/ses-send-quota.ts';
 import { StepFunctionsWorkflowStarter } from '../../adapters/sfn-workflow-starter.ts';
 import { describeIssues, InvalidInputError } from '../../core/errors.ts';
 import { dispatchDueTouchpoints, sendRateBudget } from '../../core/use-cases/dispatch-due-touchpoints.ts';
+import { measureBacklog } from '../../core/use-cases/operate-touchpoints.ts';
 
 const env = parseEnv({
   TOUCHPOINTS_TABLE: envString,
@@ -27,15 +29,20 @@ const env = parseEnv({
     .transform((text) => (text === undefined || text === '' ? undefined : Number(text)))
     .pipe(z.number().positive().optional()),
 });
-const touchpoints = new DynamoDbTouchpointRepository(env.TOUCHPOINTS_TABLE, env.DISPATCH_SHARDS, createDocumentClient());
+const db = createDocumentClient();
+const touchpoints = new DynamoDbTouchpointRepository(env.TOUCHPOINTS_TABLE, env.DISPATCH_SHARDS, db);
+/** Reads the due index after each run for the backlog metrics (the SendBacklog alarm reads OldestDueAgeSeconds). */
+const operations = new DynamoDbTouchpointOperations(env.TOUCHPOINTS_TABLE, env.DISPATCH_SHARDS, db);
 const workflows = new StepFunctionsWorkflowStarter(env.WORKFLOW_ARNS);
 const quota = sesSendQuota(createSesClient());
 const logger = createLogger('dispatch-due');
 const metrics = createMetrics();
 
 /** Starts stop this long before the function's timeout (and at most 58 s after the run began: the next run is due). */
-const MARGIN_MS = 3_000;
+const MARGIN_MS = 5_000;
 const MAX_WINDOW_MS = 58_000;
+/** Due-index rows the backlog measure reads per shard at most (about a second of reads, in parallel over the shards). */
+const BACKLOG_ROWS_PER_SHARD = 10_000;
 
 const scheduledInvocation = z.object({ scheduledTime: z.iso.datetime({ offset: true }) });
 
@@ -52,6 +59,16 @@ export const handler = async (event: unknown, context?: Pick<Context, 'getRemain
     workflows,
     shards: env.DISPATCH_SHARDS,
     pacer,
+    // After the sends, in the run's last seconds: bounded (the age of the oldest is exact, a count above the bound is a
+    // lower bound), and a failure to measure loses one minute's datapoint, never the run that already dispatched.
+    backlog: async (now) => {
+      try {
+        return await measureBacklog(now, { operations, maxRowsPerShard: BACKLOG_ROWS_PER_SHARD });
+      } catch (error) {
+        logger.warn('the send backlog was not measured this run', { error: error instanceof Error ? error.name : String(error) });
+        return undefined;
+      }
+    },
   });
   for (const failure of failures) logger.error('dispatch failed; the lease will retry it', failure);
   if (backlog) {

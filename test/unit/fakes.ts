@@ -17,6 +17,14 @@ import type {
 import { shardOf } from '../../core/touchpoint-id.ts';
 import type { CounterChange } from '../../core/metrics/counters.ts';
 import type { PurchaseHistory } from '../../core/metrics/model.ts';
+import {
+  DuplicateSendRiskError,
+  PageCollector,
+  rowOf,
+  type ListOrder,
+  type RedriveWrite,
+  type TouchpointOperations,
+} from '../../core/use-cases/operate-touchpoints.ts';
 import type { InMemoryPendingCounts } from './metrics/fake-counters.ts';
 
 export class InMemoryCustomers implements CustomerRepository {
@@ -356,15 +364,6 @@ export class StaticContracts {
     return this.items.get(contractId);
   }
 }
-
-import {
-  DuplicateSendRiskError,
-  PageCollector,
-  rowOf,
-  type ListOrder,
-  type RedriveWrite,
-  type TouchpointOperations,
-} from '../../core/use-cases/operate-touchpoints.ts';
 
 /**
  * The operator's port over an InMemoryTouchpoints (composed, so the other use cases' writes are what it lists,
