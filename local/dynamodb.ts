@@ -2,8 +2,9 @@
  * DynamoDB, locally: dynalite on 127.0.0.1 (in memory, or LevelDB under <data-dir>/dynamodb), with the tables
  * created from TABLES in core/topology.ts. dynalite has no transactions, TTL, streams or PartiQL; nothing here needs them.
  */
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import type { Server } from 'node:http';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import {
   CreateTableCommand,
@@ -26,11 +27,77 @@ export function localTableNames(prefix = 'outreach'): TableNames {
   return Object.fromEntries(Object.keys(TABLES).map((key) => [key, `${prefix}-${key}`])) as TableNames;
 }
 
+type Item = Record<string, unknown>;
+interface DynaliteTable {
+  TableName: string;
+  GlobalSecondaryIndexes?: unknown[];
+  LocalSecondaryIndexes?: unknown[];
+}
+interface LevelDb {
+  open(): Promise<void>;
+  close(): Promise<void>;
+  iterator(): AsyncIterable<[string, unknown]>;
+  batch(operations: Array<{ type: 'put' | 'del'; key: string; value?: unknown }>): Promise<void>;
+}
+
+/**
+ * Rebuilds every secondary index of a dynalite store on disk from its items, before dynalite opens it.
+ *
+ * dynalite writes an item and its index entries as separate LevelDB writes (the old entries deleted, the new ones put,
+ * then the item), so a process killed between them leaves an index entry that disagrees with its item, or an item
+ * missing from an index: a touchpoint the due index no longer shows, or shows with another status. DynamoDB's indexes
+ * always converge on the item. Deriving them again from the items at every start on `--data-dir` gives the same
+ * guarantee after a kill -9. Idempotent: a kill during the repair is repaired by the next start.
+ * Returns the number of index entries written.
+ */
+export async function rebuildDynaliteIndexes(path: string): Promise<number> {
+  const fromDynalite = createRequire(createRequire(import.meta.url).resolve('dynalite'));
+  const { Level } = fromDynalite('level') as { Level: new (path: string, options: { valueEncoding: 'json' }) => LevelDb };
+  const { getIndexActions } = fromDynalite('./db/index.js') as {
+    getIndexActions: (indexes: unknown[], existing: Item | undefined, item: Item, table: DynaliteTable) => { puts: Array<{ index: string; key: string; item: Item }> };
+  };
+  const level = new Level(path, { valueEncoding: 'json' });
+  await level.open();
+  try {
+    const tables = new Map<string, DynaliteTable>();
+    const stale: string[] = [];
+    for await (const [key, value] of level.iterator()) {
+      if (key.startsWith('table~')) tables.set(key.slice('table~'.length), value as DynaliteTable);
+      else if (key.startsWith('index-global~') || key.startsWith('index-local~')) stale.push(key);
+    }
+    for (let i = 0; i < stale.length; i += 1000) await level.batch(stale.slice(i, i + 1000).map((key) => ({ type: 'del' as const, key })));
+    let written = 0;
+    let puts: Array<{ type: 'put'; key: string; value: unknown }> = [];
+    for await (const [key, value] of level.iterator()) {
+      if (!key.startsWith('item-')) continue;
+      const tableName = key.slice('item-'.length, key.indexOf('~'));
+      const table = tables.get(tableName);
+      if (!table) continue;
+      for (const [kind, indexes] of [['global', table.GlobalSecondaryIndexes], ['local', table.LocalSecondaryIndexes]] as const) {
+        for (const action of getIndexActions(indexes ?? [], undefined, value as Item, table).puts) {
+          puts.push({ type: 'put', key: `index-${kind}~${tableName}~${action.index}~${action.key}`, value: action.item });
+        }
+      }
+      if (puts.length >= 1000) {
+        await level.batch(puts);
+        written += puts.length;
+        puts = [];
+      }
+    }
+    if (puts.length > 0) await level.batch(puts);
+    return written + puts.length;
+  } finally {
+    await level.close();
+  }
+}
+
 /** With `meter`, every request's read and write units (indexes included) are counted: local/meter.ts. */
 export async function startDynamo(options: { port: number; dataDir?: string; meter?: LocalMeter }): Promise<{ server: Server; port: number; endpoint: string; close(): Promise<void> }> {
   let path: string | undefined;
   if (options.dataDir) {
     path = join(options.dataDir, 'dynamodb');
+    // A store left by a killed process may hold index entries out of step with their items: derive them again.
+    if (existsSync(join(path, 'CURRENT'))) await rebuildDynaliteIndexes(path);
     mkdirSync(path, { recursive: true });
   }
   const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0, ...(path ? { path } : {}) });
