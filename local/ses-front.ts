@@ -15,7 +15,10 @@
  * - Faults, as fractions of SendEmail calls, drawn from a seeded PRNG (three draws per call, so a seed gives the
  *   same sequence whatever happens): `resetBeforeForward` resets the connection without forwarding; `throttle`
  *   answers 429 without forwarding; `dropAfterAccept` forwards (the email is stored, counted and its events
- *   published) and then resets the connection instead of answering.
+ *   published) and then resets the connection instead of answering. `reject` (400 MessageRejected without forwarding)
+ *   and `dropSendEvents` (accepted, but none of its sending events published) draw from a second stream of the same
+ *   seed, two draws per call, so adding them left the calls the first three pick unchanged. The fractions are read at
+ *   every call: a test may change them on the object it passed while the front runs (one local stack per process).
  */
 import { randomUUID } from 'node:crypto';
 import { Agent, createServer, request as httpRequest, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -34,6 +37,10 @@ export interface SesFaults {
   resetBeforeForward?: number;
   /** Fraction of SendEmail calls forwarded and accepted (stored, events published) whose answer is lost: the connection is reset instead. */
   dropAfterAccept?: number;
+  /** Fraction of SendEmail calls answered 400 MessageRejected without forwarding: SES refused this message for good. */
+  reject?: number;
+  /** Fraction of accepted SendEmail calls whose sending events (Send, Delivery, …) are never published: SES's event publishing is best effort. */
+  dropSendEvents?: number;
   /** Seed of the PRNG that picks the calls (default 1). */
   seed?: number;
 }
@@ -45,6 +52,8 @@ export interface SesAcceptedSend {
   input: SendEmailInput;
   /** The answer is lost (dropAfterAccept). */
   dropped: boolean;
+  /** Its sending events are never published (dropSendEvents). */
+  eventsDropped: boolean;
 }
 
 export interface SesFrontOptions {
@@ -78,8 +87,12 @@ export interface SesFrontStats {
   reset: number;
   /** Accepted, answer lost. */
   dropped: number;
-  /** SendEmail calls the backend refused (validation errors). */
+  /** SendEmail calls refused: by the backend (validation errors) or by an injected rejection. */
   rejected: number;
+  /** Of `rejected`, the injected ones (400 MessageRejected). */
+  injectedRejects: number;
+  /** Accepted sends whose sending events were not published. */
+  eventsDropped: number;
 }
 
 export interface SesFront {
@@ -143,17 +156,23 @@ export function createSesFront(options: SesFrontOptions): SesFront {
   const maxSendRate = options.maxSendRate ?? DEFAULT_MAX_SEND_RATE;
   if (!Number.isFinite(maxSendRate) || maxSendRate <= 0) throw new RangeError(`SES maxSendRate must be a positive number of emails per second, got ${maxSendRate}`);
   const max24HourSend = options.max24HourSend ?? DEFAULT_MAX_24_HOUR_SEND;
-  const faults = {
+  const currentFaults = () => ({
     throttle: checkFraction('throttle', options.faults?.throttle),
     resetBeforeForward: checkFraction('resetBeforeForward', options.faults?.resetBeforeForward),
     dropAfterAccept: checkFraction('dropAfterAccept', options.faults?.dropAfterAccept),
-  };
-  const random = seededRandom(options.faults?.seed ?? 1);
+    reject: checkFraction('reject', options.faults?.reject),
+    dropSendEvents: checkFraction('dropSendEvents', options.faults?.dropSendEvents),
+  });
+  currentFaults();
+  const seed = options.faults?.seed ?? 1;
+  const random = seededRandom(seed);
+  /** The second stream, for the faults added after the first three. */
+  const laterRandom = seededRandom((seed ^ 0x5bd1e995) >>> 0);
   const now = options.now ?? (() => new Date());
   const bucket = new TokenBucket(maxSendRate, options.rateClockMs ?? (() => performance.now()));
   const backend = new URL(options.backend);
   const agent = new Agent({ keepAlive: true });
-  const stats: SesFrontStats = { sendRequests: 0, accepted: 0, throttled: 0, injectedThrottles: 0, reset: 0, dropped: 0, rejected: 0 };
+  const stats: SesFrontStats = { sendRequests: 0, accepted: 0, throttled: 0, injectedThrottles: 0, reset: 0, dropped: 0, rejected: 0, injectedRejects: 0, eventsDropped: 0 };
   /** Local-clock times of accepted sends, oldest first (SentLast24Hours). */
   const sentTimes: number[] = [];
 
@@ -200,10 +219,11 @@ export function createSesFront(options: SesFrontOptions): SesFront {
     else socket.destroy();
   };
 
-  const publish = (messageId: string, input: SendEmailInput, dropped: boolean) => {
+  const publish = (messageId: string, input: SendEmailInput, dropped: boolean, eventsDropped: boolean) => {
     const at = now();
     sentTimes.push(at.getTime());
-    options.onAccepted?.({ messageId, at, input, dropped });
+    options.onAccepted?.({ messageId, at, input, dropped, eventsDropped });
+    if (eventsDropped) return;
     const entries = sendingEvents(input, messageId, at);
     for (let i = 0; i < entries.length; i += EVENTS_PER_PUT) options.onEvents?.(entries.slice(i, i + EVENTS_PER_PUT));
   };
@@ -211,8 +231,10 @@ export function createSesFront(options: SesFrontOptions): SesFront {
   const sendEmail = async (req: IncomingMessage, res: ServerResponse) => {
     const body = await readBody(req, 40 * 1024 * 1024);
     stats.sendRequests++;
-    // Three draws per call, whatever happens, so a seed always picks the same calls.
+    // Three draws per call (and two from the second stream), whatever happens, so a seed always picks the same calls.
     const [resetDraw, throttleDraw, dropDraw] = [random(), random(), random()];
+    const [rejectDraw, eventsDraw] = [laterRandom(), laterRandom()];
+    const faults = currentFaults();
     if (resetDraw < faults.resetBeforeForward) {
       stats.reset++;
       resetConnection(req);
@@ -222,6 +244,12 @@ export function createSesFront(options: SesFrontOptions): SesFront {
       stats.throttled++;
       stats.injectedThrottles++;
       tooManyRequests(res);
+      return;
+    }
+    if (rejectDraw < faults.reject) {
+      stats.rejected++;
+      stats.injectedRejects++;
+      json(res, 400, { message: 'Email address is not verified (injected fault).' }, { 'x-amzn-ErrorType': 'MessageRejected' });
       return;
     }
     if (!bucket.take()) {
@@ -245,7 +273,9 @@ export function createSesFront(options: SesFrontOptions): SesFront {
     stats.accepted++;
     const dropped = dropDraw < faults.dropAfterAccept;
     if (dropped) stats.dropped++;
-    publish(messageId, input, dropped);
+    const eventsDropped = eventsDraw < faults.dropSendEvents;
+    if (eventsDropped) stats.eventsDropped++;
+    publish(messageId, input, dropped, eventsDropped);
     if (dropped) resetConnection(req);
     else reply(res, answer.status, passHeaders(answer.headers), answer.body);
   };

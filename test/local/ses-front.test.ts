@@ -4,8 +4,9 @@
  * store is global to the process, so each block starts its own front (which clears it) and they run one after another.
  */
 import type { PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
-import { GetAccountCommand, SendEmailCommand, SESv2Client, TooManyRequestsException, type SendEmailCommandInput } from '@aws-sdk/client-sesv2';
+import { GetAccountCommand, MessageRejected, SendEmailCommand, SESv2Client, TooManyRequestsException, type SendEmailCommandInput } from '@aws-sdk/client-sesv2';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createSesFront } from '../../local/ses-front.ts';
 import { readSesStore, startSes, type LocalSes, type SesAcceptedSend, type SesFaults } from '../../local/ses.ts';
 
 const clients: SESv2Client[] = [];
@@ -290,6 +291,99 @@ describe('injected faults (fraction 1.0, fixed seed)', () => {
     ]);
     expect(f.accepted).toMatchObject([{ messageId: stored[0]!.messageId, dropped: true }]);
     expect(f.ses.stats()).toMatchObject({ sendRequests: 1, accepted: 1, dropped: 1 });
+  });
+
+  it('reject: 400 MessageRejected, which the client reports as MessageRejected; nothing forwarded, stored or published', async () => {
+    // Prepare
+    f = await front({ faults: { reject: 1, seed: 7 } });
+
+    // Act
+    const error = networkError(await f.client.send(email('ada@example.com', withConfigurationSet)).catch((e: unknown) => e));
+
+    // Assess
+    expect(error).toBeInstanceOf(MessageRejected);
+    expect(error.name).toBe('MessageRejected');
+    expect(error.$metadata?.httpStatusCode).toBe(400);
+    expect(await readSesStore(f.ses.endpoint)).toEqual([]);
+    expect(f.events).toEqual([]);
+    expect(f.ses.stats()).toMatchObject({ sendRequests: 1, accepted: 0, rejected: 1, injectedRejects: 1 });
+  });
+
+  it('dropSendEvents: the send is accepted and answered, but none of its sending events is published', async () => {
+    // Prepare
+    f = await front({ faults: { dropSendEvents: 1, seed: 7 } });
+
+    // Act
+    const { MessageId } = await f.client.send(email('ada@example.com', withConfigurationSet));
+
+    // Assess
+    expect((await readSesStore(f.ses.endpoint)).map((e) => e.messageId)).toEqual([MessageId]);
+    expect(f.events).toEqual([]);
+    expect(f.accepted).toMatchObject([{ messageId: MessageId, dropped: false, eventsDropped: true }]);
+    expect(f.ses.stats()).toMatchObject({ sendRequests: 1, accepted: 1, dropped: 0, eventsDropped: 1 });
+  });
+
+  it('dropAfterAccept with dropSendEvents: stored, no answer and no Send event (nothing tells the sender it went)', async () => {
+    // Prepare
+    f = await front({ faults: { dropAfterAccept: 1, dropSendEvents: 1, seed: 7 } });
+
+    // Act
+    const error = networkError(await f.client.send(email('ada@example.com', withConfigurationSet)).catch((e: unknown) => e));
+
+    // Assess
+    expect(error.code).toBe('ECONNRESET');
+    expect(await readSesStore(f.ses.endpoint)).toHaveLength(1);
+    expect(f.events).toEqual([]);
+    expect(f.accepted).toMatchObject([{ dropped: true, eventsDropped: true }]);
+  });
+
+  it('reads the fractions at every call: a fault set on the object after the start applies to the next call, and clearing it stops it', async () => {
+    // Prepare
+    const faults: SesFaults = { seed: 7 };
+    f = await front({ faults });
+    const outcome = () => f.client.send(email('ada@example.com')).then(() => 'ok', (e: unknown) => networkError(e).name);
+
+    // Act
+    const before = await outcome();
+    faults.throttle = 1;
+    const during = await outcome();
+    faults.throttle = 0;
+    const after = await outcome();
+
+    // Assess
+    expect([before, during, after]).toEqual(['ok', 'TooManyRequestsException', 'ok']);
+  });
+
+  it('refuses a fraction outside [0, 1], at the start', () => {
+    expect(() => createSesFront({ backend: 'http://127.0.0.1:1', faults: { dropSendEvents: 1.5 } })).toThrow('SES fault dropSendEvents must be a fraction between 0 and 1, got 1.5');
+  });
+
+  it('draws reject and dropSendEvents from a second stream: the calls the first three faults pick are the same with or without them', async () => {
+    // Prepare
+    const run = async (faults: SesFaults) => {
+      f = await front({ faults, maxSendRate: 1_000 });
+      const outcomes: string[] = [];
+      for (let i = 0; i < 20; i++) {
+        outcomes.push(await f.client.send(email(`seed-${i}@example.com`)).then(() => 'ok', (e: unknown) => networkError(e).name === 'TooManyRequestsException' ? 'throttled' : networkError(e).code ?? networkError(e).name));
+      }
+      const stats = f.ses.stats();
+      await f.ses.close();
+      return { outcomes, stats };
+    };
+    const firstThree = { throttle: 0.3, resetBeforeForward: 0.2, dropAfterAccept: 0.2, seed: 42 };
+
+    // Act
+    const without = await run(firstThree);
+    const withLater = await run({ ...firstThree, reject: 0.3, dropSendEvents: 0.5 });
+
+    // Assess: a call the first three faults picked keeps its outcome; of the others, some are now rejected.
+    withLater.outcomes.forEach((outcome, i) => {
+      if (without.outcomes[i] !== 'ok') expect(outcome).toBe(without.outcomes[i]);
+      else expect(['ok', 'ECONNRESET', 'MessageRejected']).toContain(outcome);
+    });
+    expect(withLater.stats.injectedRejects).toBeGreaterThan(0);
+    expect(withLater.stats.eventsDropped).toBeGreaterThan(0);
+    expect(withLater.stats.accepted + withLater.stats.throttled + withLater.stats.reset + withLater.stats.injectedRejects).toBe(20);
   });
 
   it('picks the same calls for the same seed, and the counts add up', async () => {
