@@ -30,7 +30,7 @@ import { loadCampaignDirectory } from '../core/campaigns/load.ts';
 import type { Touchpoint } from '../core/model.ts';
 import { DEFAULT_DISPATCH_SHARDS } from '../core/topology.ts';
 import { shardOf, touchpointIdFor } from '../core/touchpoint-id.ts';
-import { sendRateBudget } from '../core/use-cases/dispatch-due-touchpoints.ts';
+import { sendRateBudget, type DispatchResult } from '../core/use-cases/dispatch-due-touchpoints.ts';
 import { handlerModuleLoader, type HandlerLoader } from '../local/lambda-runtime.ts';
 import { PROJECT_ROOT, startLocalStack } from '../local/stack.ts';
 
@@ -65,16 +65,7 @@ const touchpointOf = new Map<string, string>();
 const startedAt: number[] = [];
 const startedExecutions = new Set<string>();
 /** What a dispatch run answers (functions/dispatch-due/handler.ts), as far as the figures need it. */
-interface DispatchAnswer {
-  started: number;
-  redispatched: number;
-  unconfirmed: number;
-  resent: number;
-  failed: number;
-  skipped: number;
-  errors: number;
-  deferredByBudget: boolean;
-}
+type DispatchAnswer = Omit<DispatchResult, 'failures' | 'backlog'>;
 /** Each dispatch run: its scheduled time, real seconds from its invocation to its answer, and what it answered. */
 const dispatchRuns: Array<{ at: string; seconds: number; started: number; answer: DispatchAnswer }> = [];
 

@@ -341,9 +341,7 @@ export function usageOf(snapshot: MeterSnapshot, options: UsageOptions): Usage {
       traceRoots:
         httpRequests +
         sum(snapshot.events.filter((e) => !options.productSources.includes(e.source)), (e) =>
-          Object.entries(e.targetNames ?? {}).length === 0
-            ? e.targets
-            : sum(Object.entries(e.targetNames), ([target, count]) => (options.functions[target]?.tracing === false ? 0 : count)),
+          sum(Object.entries(e.targetNames), ([target, count]) => (options.functions[target]?.tracing === false ? 0 : count)),
         ),
     },
   };

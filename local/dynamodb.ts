@@ -33,11 +33,25 @@ interface DynaliteTable {
   GlobalSecondaryIndexes?: unknown[];
   LocalSecondaryIndexes?: unknown[];
 }
-interface LevelDb {
-  open(): Promise<void>;
+/** The LevelDB under a dynalite store, as dynalite's own `level` opens it (JSON values, keys `<sub-db>~<key>`). */
+export interface DynaliteStore {
   close(): Promise<void>;
   iterator(): AsyncIterable<[string, unknown]>;
+  keys(): AsyncIterable<string>;
+  get(key: string): Promise<unknown>;
+  put(key: string, value: unknown): Promise<void>;
+  del(key: string): Promise<void>;
   batch(operations: Array<{ type: 'put' | 'del'; key: string; value?: unknown }>): Promise<void>;
+}
+
+const fromDynalite = (id: string): unknown => createRequire(createRequire(import.meta.url).resolve('dynalite'))(id);
+
+/** Opens dynalite's store at `path` directly; only while no dynalite server has it open. */
+export async function openDynaliteStore(path: string): Promise<DynaliteStore> {
+  const { Level } = fromDynalite('level') as { Level: new (path: string, options: { valueEncoding: 'json' }) => DynaliteStore & { open(): Promise<void> } };
+  const level = new Level(path, { valueEncoding: 'json' });
+  await level.open();
+  return level;
 }
 
 /**
@@ -51,13 +65,10 @@ interface LevelDb {
  * Returns the number of index entries written.
  */
 export async function rebuildDynaliteIndexes(path: string): Promise<number> {
-  const fromDynalite = createRequire(createRequire(import.meta.url).resolve('dynalite'));
-  const { Level } = fromDynalite('level') as { Level: new (path: string, options: { valueEncoding: 'json' }) => LevelDb };
   const { getIndexActions } = fromDynalite('./db/index.js') as {
     getIndexActions: (indexes: unknown[], existing: Item | undefined, item: Item, table: DynaliteTable) => { puts: Array<{ index: string; key: string; item: Item }> };
   };
-  const level = new Level(path, { valueEncoding: 'json' });
-  await level.open();
+  const level = await openDynaliteStore(path);
   try {
     const tables = new Map<string, DynaliteTable>();
     const stale: string[] = [];

@@ -3,13 +3,12 @@
  * start derives every index again from the items (local/dynamodb.ts, rebuildDynaliteIndexes).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DynamoDBClient, PutItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
 import { afterEach, describe, expect, it } from 'vitest';
 import { TABLES } from '../../core/topology.ts';
-import { createTables, localTableNames, startDynamo } from '../../local/dynamodb.ts';
+import { createTables, localTableNames, openDynaliteStore, startDynamo } from '../../local/dynamodb.ts';
 
 const { dueIndex } = TABLES.touchpoints;
 const names = localTableNames('repair');
@@ -20,22 +19,7 @@ afterEach(() => {
 });
 
 /** The LevelDB dynalite keeps under <data-dir>/dynamodb, opened directly (dynalite stopped). */
-async function openStore(dataDir: string) {
-  const fromDynalite = createRequire(createRequire(import.meta.url).resolve('dynalite'));
-  const { Level } = fromDynalite('level') as {
-    Level: new (path: string, options: { valueEncoding: 'json' }) => {
-      open(): Promise<void>;
-      close(): Promise<void>;
-      keys(): AsyncIterable<string>;
-      get(key: string): Promise<unknown>;
-      put(key: string, value: unknown): Promise<void>;
-      del(key: string): Promise<void>;
-    };
-  };
-  const level = new Level(join(dataDir, 'dynamodb'), { valueEncoding: 'json' });
-  await level.open();
-  return level;
-}
+const openStore = (dataDir: string) => openDynaliteStore(join(dataDir, 'dynamodb'));
 
 async function withDynamo<T>(dataDir: string, run: (client: DynamoDBClient) => Promise<T>): Promise<T> {
   const dynamo = await startDynamo({ port: 0, dataDir });

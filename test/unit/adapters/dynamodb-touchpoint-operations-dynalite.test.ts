@@ -3,7 +3,7 @@
  * from the due index (in-flight statuses) and by a Scan (ended ones), the re-drive's conditional write back into the
  * due index, and the backlog measured over the index.
  */
-import { CreateTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createDocumentClient } from '../../../adapters/dynamodb-client.ts';
@@ -13,8 +13,7 @@ import type { Touchpoint } from '../../../core/model.ts';
 import { TABLES } from '../../../core/topology.ts';
 import { shardOf } from '../../../core/touchpoint-id.ts';
 import { DuplicateSendRiskError, listTouchpoints, measureBacklog, redriveTouchpoints } from '../../../core/use-cases/operate-touchpoints.ts';
-import { localTableNames, tableDefinitions } from '../../../local/dynamodb.ts';
-import { startTestDynamo, type TestDynamo } from '../dynalite.ts';
+import { freshTable, startTestDynamo, type TestDynamo } from '../dynalite.ts';
 import { pendingTouchpoint } from '../fakes.ts';
 
 const NOW = '2026-11-23T12:00:00.000Z';
@@ -29,7 +28,6 @@ let repository: DynamoDbTouchpointRepository;
 let operations: DynamoDbTouchpointOperations;
 /** The commands the port sent, by name (QueryCommand, ScanCommand, …). */
 let sent: string[];
-let tables = 0;
 
 beforeAll(async () => {
   ({ dynamo, client } = await startTestDynamo());
@@ -40,10 +38,7 @@ afterAll(async () => {
   await dynamo.close();
 });
 beforeEach(async () => {
-  tables += 1;
-  const names = localTableNames(`operate-${tables}`);
-  table = names.touchpoints;
-  await client.send(new CreateTableCommand(tableDefinitions(names).find((d) => d.TableName === table)!));
+  table = await freshTable(client, 'touchpoints', 'operate');
   repository = new DynamoDbTouchpointRepository(table, SHARDS, db);
   sent = [];
   const recording = Object.create(db) as DynamoDBDocumentClient;

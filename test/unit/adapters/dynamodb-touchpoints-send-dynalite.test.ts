@@ -3,14 +3,13 @@
  * wins), UNCONFIRMED with its deadline in the due index, a re-dispatch that moves to the next generation, SENT from
  * SENDING or UNCONFIRMED, and a cancellation of an UNCONFIRMED one.
  */
-import { CreateTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createDocumentClient } from '../../../adapters/dynamodb-client.ts';
 import { DynamoDbTouchpointRepository } from '../../../adapters/dynamodb-touchpoints.ts';
-import { localTableNames, tableDefinitions } from '../../../local/dynamodb.ts';
 import { pendingTouchpoint } from '../fakes.ts';
-import { startTestDynamo, type TestDynamo } from '../dynalite.ts';
+import { freshTable, startTestDynamo, type TestDynamo } from '../dynalite.ts';
 
 const AT = '2026-11-23T10:00:00.000Z';
 let dynamo: TestDynamo;
@@ -18,7 +17,6 @@ let client: DynamoDBClient;
 let db: DynamoDBDocumentClient;
 let table: string;
 let repository: DynamoDbTouchpointRepository;
-let tables = 0;
 
 beforeAll(async () => {
   ({ dynamo, client } = await startTestDynamo());
@@ -29,10 +27,7 @@ afterAll(async () => {
   await dynamo.close();
 });
 beforeEach(async () => {
-  tables += 1;
-  const names = localTableNames(`send-${tables}`);
-  table = names.touchpoints;
-  await client.send(new CreateTableCommand(tableDefinitions(names).find((d) => d.TableName === table)!));
+  table = await freshTable(client, 'touchpoints', 'send');
   repository = new DynamoDbTouchpointRepository(table, 4, db);
 });
 

@@ -3,7 +3,7 @@
  * Functions' StartExecution answered by client mocks): after a run whose send-rate budget is spent, it publishes the
  * backlog it left (DispatchBacklog, OldestDueAgeSeconds: what the SendBacklog alarm reads) as one EMF document.
  */
-import { CreateTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetAccountCommand, SESv2Client } from '@aws-sdk/client-sesv2';
 import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
@@ -12,8 +12,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } 
 import { createDocumentClient } from '../../../adapters/dynamodb-client.ts';
 import { METRIC, METRICS_NAMESPACE } from '../../../adapters/metrics.ts';
 import { DynamoDbTouchpointRepository } from '../../../adapters/dynamodb-touchpoints.ts';
-import { localTableNames, tableDefinitions } from '../../../local/dynamodb.ts';
-import { startTestDynamo, type TestDynamo } from '../dynalite.ts';
+import { freshTable, startTestDynamo, type TestDynamo } from '../dynalite.ts';
 import { pendingTouchpoint } from '../fakes.ts';
 
 const SCHEDULED = '2026-11-23T12:00:00.000Z';
@@ -23,7 +22,6 @@ let dynamo: TestDynamo;
 let client: DynamoDBClient;
 let db: DynamoDBDocumentClient;
 let table: string;
-let tables = 0;
 const ses = mockClient(SESv2Client);
 const sfn = mockClient(SFNClient);
 
@@ -38,10 +36,7 @@ afterAll(async () => {
   await dynamo.close();
 });
 beforeEach(async () => {
-  tables += 1;
-  const names = localTableNames(`dispatch-handler-${tables}`);
-  table = names.touchpoints;
-  await client.send(new CreateTableCommand(tableDefinitions(names).find((d) => d.TableName === table)!));
+  table = await freshTable(client, 'touchpoints', 'dispatch-handler');
   ses.reset();
   sfn.reset();
   ses.on(GetAccountCommand).resolves({ SendQuota: { MaxSendRate: 14, Max24HourSend: 50_000, SentLast24Hours: 0 } });
